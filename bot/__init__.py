@@ -1,0 +1,1 @@
+"""storywatch: follows news stories for chats across outlets."""

@@ -1,0 +1,1 @@
+"""Console platform adapter: a chat in the terminal."""

@@ -1,0 +1,1 @@
+"""Inbound adapter: fetching and parsing feeds safely."""

@@ -1,0 +1,137 @@
+"""Small ports the use cases depend on; adapters implement them.
+
+Errors a notifier may raise (adapters translate SDK/HTTP errors into these at the edge):
+
+    DeliveryError
+      ├── RateLimited(retry_after)   platform said slow down: retry the same message later, in order
+      ├── DestinationGone(reason)    blocked, kicked, archived: deactivate the chat
+      ├── MessageGone                the message to edit/reply to no longer exists: send anew
+      └── TransientError             network error, timeout, 5xx: retry with backoff
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bot.core.models import Article, OutboundMessage
+
+
+class DeliveryError(Exception):
+    """Base of everything a Notifier may raise."""
+
+
+class RateLimited(DeliveryError):
+    """The platform asked us to wait `retry_after` seconds before sending again."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited, retry after {retry_after:g}s")
+        self.retry_after = retry_after
+
+
+class DestinationGone(DeliveryError):
+    """The chat can no longer receive messages (blocked, kicked, archived, deleted)."""
+
+
+class MessageGone(DeliveryError):
+    """The message to edit or reply to no longer exists."""
+
+
+class TransientError(DeliveryError):
+    """A temporary failure (network, timeout, 5xx): retry with backoff."""
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """Where a message goes on a platform."""
+
+    platform_id: str
+    thread_id: str | None = None
+    link_previews: bool = False
+
+
+class Notifier(Protocol):
+    """Delivers neutral messages on one platform; returns the platform's message reference."""
+
+    async def send(self, to: Address, message: OutboundMessage) -> str: ...
+
+    async def edit(self, to: Address, ref: str, message: OutboundMessage) -> str: ...
+
+    async def reply(self, to: Address, parent: str, message: OutboundMessage) -> str: ...
+
+
+class Clock(Protocol):
+    """Source of the current time (UTC, timezone-aware)."""
+
+    def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CommandContext:
+    """Who sent a chat command, and where; built by each platform adapter.
+
+    `is_admin` is asked only for commands that change settings, so adapters can make
+    the (possibly remote) check lazily.
+    """
+
+    platform: str
+    platform_chat_id: str
+    user_id: str
+    is_admin: Callable[[], Awaitable[bool]]
+    thread_id: str | None = None
+    user_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An inline button; `data` comes back through CommandService.on_button."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandReply:
+    """The answer to a command, in plain text (adapters escape and format it)."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRef:
+    """A feed due for polling, with what the last fetch remembered."""
+
+    id: int
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    error_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FeedReadResult:
+    """The outcome of reading one feed once.
+
+    On success `error` is None; on 304 `not_modified` is True and `articles` is empty.
+    On failure `error` is one clear line (shown to the chat that added the feed) and
+    `articles` is empty. `next_poll_at` already honours TTL/Cache-Control/Expires/
+    Retry-After and error backoff.
+    """
+
+    feed_id: int
+    next_poll_at: datetime
+    articles: tuple[Article, ...] = ()
+    title: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+    error: str | None = None
+
+
+class FeedReader(Protocol):
+    """Fetches and parses feeds; never raises for feed problems (they come back as `error`)."""
+
+    async def read(self, feed: FeedRef, now: datetime) -> FeedReadResult: ...

@@ -1,0 +1,1 @@
+"""Telegram platform adapter (python-telegram-bot)."""

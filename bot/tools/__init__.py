@@ -1,0 +1,1 @@
+"""Offline command-line tools: match, cluster, check-feed."""
