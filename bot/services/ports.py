@@ -135,3 +135,20 @@ class FeedReader(Protocol):
     """Fetches and parses feeds; never raises for feed problems (they come back as `error`)."""
 
     async def read(self, feed: FeedRef, now: datetime) -> FeedReadResult: ...
+
+
+class CommandPort(Protocol):
+    """What a platform adapter calls for chat commands and button presses.
+
+    `text` is the whole command as typed, e.g. "/watch S-400" (adapters strip a trailing
+    "@botname" and turn Slack's "/storywatch watch S-400" into "/watch S-400").
+    Button data conventions: "mute:<story_id>", "sources:<story_id>", "stop:confirm".
+    """
+
+    async def handle(self, ctx: CommandContext, text: str) -> CommandReply: ...
+
+    async def on_button(self, ctx: CommandContext, data: str) -> CommandReply: ...
+
+    async def migrate_chat(self, platform: str, old_id: str, new_id: str) -> None: ...
+
+    def command_list(self) -> list[tuple[str, str]]: ...
