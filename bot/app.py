@@ -1,0 +1,191 @@
+"""Composition root: builds every part from Settings; the one place that knows all adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Protocol, TextIO
+
+from sqlalchemy.engine import make_url
+
+from bot.console.app import ConsoleRuntime
+from bot.feeds.reader import HttpFeedReader, check_feed
+from bot.scheduler import build_scheduler
+from bot.services.commands import CommandService, FeedCheck
+from bot.services.delivery import Deliverer
+from bot.services.digests import DigestService
+from bot.services.polling import Poller
+from bot.services.ports import Clock, CommandPort, Notifier
+from bot.services.rulebook import RuleBook
+from bot.settings import Settings
+from bot.storage.store import SqlStore
+
+log = logging.getLogger(__name__)
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class Runtime(Protocol):
+    """A running chat platform: it owns a notifier and is started and stopped with the bot."""
+
+    notifier: Notifier
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def _secret(value: object) -> str:
+    return value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
+
+
+def _telegram(settings: Settings, commands: CommandPort) -> Runtime:
+    from bot.telegram.app import TelegramRuntime
+
+    secret = settings.telegram_webhook_secret
+    return TelegramRuntime(
+        _secret(settings.telegram_bot_token), commands,
+        base_url=settings.telegram_api_base_url, webhook_url=settings.telegram_webhook_url,
+        webhook_secret=_secret(secret) if secret else None, listen=settings.listen_host,
+        port=settings.telegram_webhook_port,
+    )
+
+
+def _slack(settings: Settings, commands: CommandPort) -> Runtime:
+    from bot.slack.app import SlackRuntime
+
+    app_token, signing = settings.slack_app_token, settings.slack_signing_secret
+    return SlackRuntime(
+        _secret(settings.slack_bot_token), commands,
+        app_token=_secret(app_token) if app_token else None,
+        signing_secret=_secret(signing) if signing else None,
+        base_url=settings.slack_api_base_url, host=settings.listen_host,
+        port=settings.slack_http_port,
+    )
+
+
+# The platform registry: which platforms run, and how each is built. No if-chains elsewhere.
+PLATFORMS: dict[str, tuple[Callable[[Settings], bool], Callable[[Settings, CommandPort], Runtime]]] = {
+    "telegram": (lambda s: s.telegram_bot_token is not None, _telegram),
+    "slack": (lambda s: s.slack_bot_token is not None, _slack),
+}
+
+
+@dataclass
+class App:
+    """Everything built, ready to run."""
+
+    settings: Settings
+    clock: Clock
+    store: SqlStore
+    reader: HttpFeedReader
+    rules: RuleBook
+    poller: Poller
+    deliverer: Deliverer
+    digests: DigestService
+    commands: CommandService
+    runtimes: dict[str, Runtime] = field(default_factory=dict)
+
+    async def start(self) -> None:
+        for runtime in self.runtimes.values():
+            await runtime.start()
+
+    async def close(self) -> None:
+        for runtime in self.runtimes.values():
+            with contextlib.suppress(Exception):
+                await runtime.stop()
+        await self.reader.aclose()
+        await self.store.close()
+
+
+def ensure_sqlite_dir(url: str) -> None:
+    """Create the folder of a SQLite file so the default `./data/` works on a fresh clone."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _reader(settings: Settings) -> HttpFeedReader:
+    return HttpFeedReader(
+        allow_private=settings.allow_private_feeds, timeout=settings.fetch_timeout_seconds,
+        max_bytes=settings.max_feed_bytes, per_host=settings.per_host_concurrency,
+        max_redirects=settings.max_redirects,
+        interval=timedelta(minutes=settings.poll_interval_minutes),
+    )
+
+
+async def build_app(
+    settings: Settings, *, clock: Clock | None = None, console: tuple[TextIO, TextIO] | None = None,
+    notifiers: Mapping[str, Notifier] | None = None,
+) -> App:
+    """Build everything; a console chat runs when asked for or when no platform token is set."""
+    clock = clock or SystemClock()
+    ensure_sqlite_dir(settings.database_url)
+    store = await SqlStore.open(settings.database_url)
+    await store.sync_default_feeds([(f.url, f.name) for f in settings.feeds], clock.now())
+    reader = _reader(settings)
+    rules = RuleBook(store)
+    await rules.refresh(force=True)
+    window = timedelta(hours=settings.story_window_hours)
+    poller = Poller(store, reader, rules, clock, window=window,
+                    concurrency=settings.poll_concurrency)
+    await poller.restore()
+    commands = CommandService(store, rules, clock, _feed_check(settings, clock),
+                              max_rules=settings.max_rules_per_chat)
+    runtimes = _runtimes(settings, commands, console)
+    registry: dict[str, Notifier] = {name: r.notifier for name, r in runtimes.items()}
+    registry.update(notifiers or {})
+    deliverer = Deliverer(store, registry, clock, max_attempts=settings.max_delivery_attempts)
+    return App(settings, clock, store, reader, rules, poller, deliverer,
+               DigestService(store, clock), commands, runtimes)
+
+
+def _runtimes(settings: Settings, commands: CommandService,
+              console: tuple[TextIO, TextIO] | None) -> dict[str, Runtime]:
+    runtimes = {name: build(settings, commands) for name, (wanted, build) in PLATFORMS.items()
+                if wanted(settings)}
+    if console is not None or not runtimes:
+        inp, out = console or (sys.stdin, sys.stdout)
+        runtimes["console"] = ConsoleRuntime(commands, inp, out)
+    return runtimes
+
+
+def _feed_check(settings: Settings, clock: Clock) -> FeedCheck:
+    async def check(url: str) -> tuple[str | None, str | None]:
+        result = await check_feed(url, allow_private=settings.allow_private_feeds,
+                                  now=clock.now(), fetch_timeout=settings.fetch_timeout_seconds,
+                                  max_bytes=settings.max_feed_bytes)
+        return result.title, result.error
+
+    return check
+
+
+async def run(settings: Settings) -> None:
+    """Run until SIGINT/SIGTERM: platforms, then the poll, delivery and digest loops."""
+    app = await build_app(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    scheduler = build_scheduler(settings, app.poller.poll_once, app.deliverer.drain,
+                                app.digests.tick)
+    try:
+        await app.start()
+        scheduler.start()
+        log.info("storywatch running: %s", ", ".join(app.runtimes))
+        await stop.wait()
+    finally:
+        scheduler.shutdown(wait=False)
+        await app.close()

@@ -1,0 +1,91 @@
+"""The `storywatch` command line: run, demo, check-feed, match, cluster, digest."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+
+from bot.settings import Settings, SettingsError, load_settings
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="storywatch", description="Follows news stories for chats: one alert per story.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", help="run the bot (console chat when no Telegram/Slack token is set)")
+    sub.add_parser("demo", help="an offline demo of the whole pipeline (under a minute)")
+    sub.add_parser("check-feed", help="fetch and parse one feed: check-feed URL_OR_FILE",
+                   add_help=False)
+    sub.add_parser("match", help="test a watch query: match QUERY [FILE ...]", add_help=False)
+    sub.add_parser("cluster", help="group articles into stories: cluster [FILE.jsonl]",
+                   add_help=False)
+    digest = sub.add_parser("digest", help="show a chat's digest: digest --chat ID --dry-run")
+    digest.add_argument("--chat", required=True,
+                        help="chat id (see the database) or PLATFORM:PLATFORM_ID")
+    digest.add_argument("--dry-run", action="store_true", required=True,
+                        help="print the digest instead of sending it")
+    return parser
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot.app import run
+    from bot.logs import setup_logging
+
+    settings = _settings_or_exit()
+    setup_logging(settings.log_level)
+    asyncio.run(run(settings))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.demo.run import main as demo_main
+
+    return demo_main()
+
+
+def _digest(args: argparse.Namespace) -> int:
+    from bot.tools.digest import main as digest_main
+
+    return digest_main(_settings_or_exit(), args.chat)
+
+
+def _tool(name: str) -> Callable[[list[str]], int]:
+    def run_tool(rest: list[str]) -> int:
+        module = __import__(f"bot.tools.{name}", fromlist=["main"])
+        result: int = module.main(rest)
+        return result
+
+    return run_tool
+
+
+PASS_THROUGH = {"check-feed": _tool("check_feed"), "match": _tool("match"),
+                "cluster": _tool("cluster")}
+COMMANDS = {"run": _run, "demo": _demo, "digest": _digest}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script and `python -m bot`."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] in PASS_THROUGH:
+        return PASS_THROUGH[args_list[0]](args_list[1:])
+    parser = _parser()
+    args = parser.parse_args(args_list)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,79 @@
+"""Renders neutral messages as terminal text (matched words in **bold**)."""
+
+from __future__ import annotations
+
+from bot.core.models import (
+    AlertMessage,
+    DigestMessage,
+    Highlight,
+    NoticeMessage,
+    OutboundMessage,
+    UpdateMessage,
+)
+from bot.services.ports import CommandReply
+
+
+def bold_spans(highlight: Highlight, on: str = "**", off: str = "**") -> str:
+    """The snippet with each span wrapped in the bold markers."""
+    out, at = [], 0
+    for start, end in sorted(highlight.spans):
+        if start < at:
+            continue
+        out += [highlight.text[at:start], on, highlight.text[start:end], off]
+        at = end
+    out.append(highlight.text[at:])
+    return "".join(out)
+
+
+def _sources(message: AlertMessage | UpdateMessage) -> str:
+    return "Sources: " + ", ".join(s.name for s in message.story.sources)
+
+
+def render_alert(message: AlertMessage) -> list[str]:
+    story = message.story
+    lines = [f"{story.headline}", f"  {story.url}"]
+    if story.summary:
+        lines.append(f"  {story.summary}")
+    if message.highlight.text:
+        lines.append(f"  Matched: {bold_spans(message.highlight)}")
+    lines += [f"  {_sources(message)}",
+              f"  [Mute story]  [Sources ({len(story.sources)})]  story={story.story_id}"]
+    return lines
+
+
+def render_update(message: UpdateMessage) -> list[str]:
+    return [f"Update: {message.story.headline}", f"  What's new: {message.whats_new}",
+            f"  From {message.source.name}: {message.source.url}", f"  {_sources(message)}"]
+
+
+def render_digest(message: DigestMessage) -> list[str]:
+    lines = [message.title]
+    for section in message.sections:
+        lines.append(f"  {section.title}")
+        for item in section.items:
+            extra = f", {item.developments} developments" if item.developments else ""
+            lines.append(f"   • {item.headline} ({item.source_count} sources{extra})")
+            lines.append(f"     {item.url}")
+            if item.summary:
+                lines.append(f"     {item.summary}")
+    if message.more:
+        lines.append(f"  …and {message.more} more")
+    return lines
+
+
+def render(message: OutboundMessage) -> list[str]:
+    """Terminal lines for any outbound message."""
+    if isinstance(message, AlertMessage):
+        return render_alert(message)
+    if isinstance(message, UpdateMessage):
+        return render_update(message)
+    if isinstance(message, DigestMessage):
+        return render_digest(message)
+    assert isinstance(message, NoticeMessage)
+    return [message.text, *(f"  • {s.headline} {s.url}" for s in message.stories)]
+
+
+def render_reply(reply: CommandReply) -> list[str]:
+    """A command reply, with buttons shown as [label] (press with /press DATA)."""
+    buttons = "  ".join(f"[{b.label} → /press {b.data}]" for b in reply.buttons)
+    return [*reply.text.splitlines(), *([buttons] if buttons else [])]

@@ -1,0 +1,305 @@
+"""Matches articles against every chat's watch rules at once through one Aho-Corasick automaton.
+
+How it works: title and text are folded and tokenized, then joined as " tok tok tok " so that a
+term of n tokens is the plain substring " t1 ... tn ". Every term of every rule is added to one
+automaton (with its plural variants), so one pass over an article finds all terms of all rules
+in O(text + hits). Only rules owning a found term are then evaluated as boolean queries.
+
+Fuzzy terms (~Anthony) use the pigeonhole rule: a word within one edit of a 6+ letter token
+keeps its first half or its second half intact, so the automaton indexes " first-half" and
+"second-half " and each candidate word is verified by a linear edit check.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import accumulate
+
+import ahocorasick
+
+from bot.core.models import Highlight
+from bot.core.query import Node, Not, Or, Query, QueryError, Term, parse_query
+from bot.core.text import Tokenized, one_edit_apart
+
+FUZZY_MIN_LETTERS = 6
+FIELDS = ("title", "text")
+
+TermKey = tuple[str, tuple[str, ...]]
+Occurrence = tuple[str, int, int]  # (field, start in the joined string, token count)
+_Entry = tuple[TermKey, int, int]  # (term, how to read the hit, pattern length)
+_SEQUENCE, _PREFIX, _SUFFIX = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    """A rule that matched an article, and where."""
+
+    rule_id: int
+    spans: tuple[tuple[str, int, int], ...]  # (field "title"|"text", start, end) in the originals
+    terms: tuple[str, ...]  # original matched words, for display
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    rule_id: int
+    root: Node
+    shown: tuple[tuple[TermKey, str | None], ...]  # positive terms and their field, for spans
+
+
+class RuleIndex:
+    """An immutable, thread-safe index of many rules; build a new one when rules change."""
+
+    __slots__ = ("_automaton", "_rules", "_rules_by_term", "build_errors")
+
+    def __init__(
+        self,
+        automaton: ahocorasick.Automaton | None,
+        rules: list[_Rule],
+        rules_by_term: dict[TermKey, tuple[int, ...]],
+        build_errors: tuple[tuple[int, str], ...],
+    ) -> None:
+        self._automaton = automaton
+        self._rules = rules
+        self._rules_by_term = rules_by_term
+        self.build_errors = build_errors  # (rule_id, why) of stored rules that no longer parse
+
+    @classmethod
+    def build(cls, rules: Iterable[tuple[int, str]]) -> RuleIndex:
+        """Compile (rule_id, query) pairs; invalid ones are skipped and listed in build_errors."""
+        compiled, errors = _parse_rules(rules)
+        patterns: dict[str, list[_Entry]] = {}
+        by_term: dict[TermKey, list[int]] = {}
+        for index, rule in enumerate(compiled):
+            for term in _terms(rule.root):
+                for pattern, entry in _patterns(term):
+                    patterns.setdefault(pattern, []).append(entry)
+            for key, _ in rule.shown:
+                owners = by_term.setdefault(key, [])
+                if not owners or owners[-1] != index:
+                    owners.append(index)
+        automaton = _automaton(patterns)
+        owners_by_term = {key: tuple(owners) for key, owners in by_term.items()}
+        return cls(automaton, compiled, owners_by_term, tuple(errors))
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def match(self, title: str, text: str) -> list[RuleHit]:
+        """Every rule matching the article, in build order, with spans of its found terms."""
+        if self._automaton is None:
+            return []
+        sources = {"title": Tokenized.of(title), "text": Tokenized.of(text)}
+        found: dict[TermKey, set[Occurrence]] = {}
+        for field, tokenized in sources.items():
+            _scan(self._automaton, field, tokenized.words, found)
+        candidates = sorted({i for key in found for i in self._rules_by_term.get(key, ())})
+        locate = _Locator(sources)
+        hits = []
+        for index in candidates:
+            rule = self._rules[index]
+            if _holds(rule.root, found):
+                hits.append(_rule_hit(rule, found, locate))
+        return hits
+
+
+def _parse_rules(rules: Iterable[tuple[int, str]]) -> tuple[list[_Rule], list[tuple[int, str]]]:
+    compiled: list[_Rule] = []
+    errors: list[tuple[int, str]] = []
+    cache: dict[str, Query | QueryError] = {}  # many chats watch the same words
+    for rule_id, text in rules:
+        if text not in cache:
+            try:
+                cache[text] = parse_query(text)
+            except QueryError as error:
+                cache[text] = error
+        parsed = cache[text]
+        if isinstance(parsed, QueryError):
+            errors.append((rule_id, str(parsed)))
+            continue
+        shown = tuple(dict.fromkeys((t.key, t.field) for t in parsed.positive_terms()))
+        compiled.append(_Rule(rule_id, parsed.root, shown))
+    return compiled, errors
+
+
+def _terms(node: Node) -> list[Term]:
+    if isinstance(node, Term):
+        return [node]
+    if isinstance(node, Not):
+        return _terms(node.child)
+    return [t for child in node.children for t in _terms(child)]
+
+
+def _patterns(term: Term) -> list[tuple[str, _Entry]]:
+    """Automaton keys for a term: its token sequence, plural variants, or fuzzy halves."""
+    key = term.key
+    words = term.tokens
+    if term.fuzzy and _is_fuzzy_token(words[0]):
+        half = len(words[0]) // 2
+        left, right = " " + words[0][:half], words[0][half:] + " "
+        return [(left, (key, _PREFIX, len(left))), (right, (key, _SUFFIX, len(right)))]
+    if term.fuzzy:  # short first token: found exactly, later tokens verified fuzzily
+        anchor = f" {words[0]} "
+        return [(anchor, (key, _PREFIX, len(anchor)))]
+    variants = [words]
+    if not term.phrase:
+        variants += [(*words[:-1], plural) for plural in _plurals(words[-1])]
+    result = []
+    for variant in variants:
+        pattern = " " + " ".join(variant) + " "
+        result.append((pattern, (key, _SEQUENCE, len(pattern))))
+    return result
+
+
+def _plurals(word: str) -> list[str]:
+    """Common English plural forms ("'s" needs nothing: the apostrophe splits off an "s" token)."""
+    if not word.isalpha():
+        return []  # "S-400s" is s,400,s: the trailing "s" is its own token and is ignored
+    forms = [word + "s", word + "es"]
+    if len(word) > 1 and word.endswith("y"):
+        forms.append(word[:-1] + "ies")
+    return forms
+
+
+def _is_fuzzy_token(word: str) -> bool:
+    return len(word) >= FUZZY_MIN_LETTERS and word.isalpha()
+
+
+def _automaton(patterns: dict[str, list[_Entry]]) -> ahocorasick.Automaton | None:
+    if not patterns:
+        return None
+    automaton = ahocorasick.Automaton()
+    for pattern, entries in patterns.items():
+        automaton.add_word(pattern, tuple(entries))
+    automaton.make_automaton()
+    return automaton
+
+
+def _scan(
+    automaton: ahocorasick.Automaton,
+    field: str,
+    words: list[str],
+    found: dict[TermKey, set[Occurrence]],
+) -> None:
+    """Record every term occurrence in one field's tokens."""
+    joined = " " + " ".join(words) + " "
+    for end, entries in automaton.iter(joined):
+        for key, how, size in entries:
+            start = _hit_start(joined, end, how, size)
+            if how == _SEQUENCE or _fuzzy_sequence_at(joined, start, key[1]):
+                found.setdefault(key, set()).add((field, start, len(key[1])))
+
+
+def _hit_start(joined: str, end: int, how: int, size: int) -> int:
+    """Start (in the joined string) of the first token of the term a hit belongs to."""
+    if how == _SUFFIX:  # the hit is the end of a word: its start is after the previous space
+        return joined.rfind(" ", 0, end - size + 1) + 1
+    return end - size + 2  # the hit begins with the space before the first token
+
+
+def _fuzzy_sequence_at(joined: str, start: int, wanted: tuple[str, ...]) -> bool:
+    """Whether the tokens from `start` on match `wanted`, 6+ letter tokens within one edit."""
+    for target in wanted:
+        end = joined.find(" ", start)
+        if end < 0:
+            return False
+        word = joined[start:end]
+        if word != target and not (_is_fuzzy_token(target) and one_edit_apart(word, target)):
+            return False
+        start = end + 1
+    return True
+
+
+def _holds(node: Node, found: dict[TermKey, set[Occurrence]]) -> bool:
+    if isinstance(node, Term):
+        occurrences = found.get(node.key, ())
+        return any(node.field in (None, field) for field, _, _ in occurrences)
+    if isinstance(node, Not):
+        return not _holds(node.child, found)
+    results = (_holds(child, found) for child in node.children)
+    return any(results) if isinstance(node, Or) else all(results)
+
+
+class _Locator:
+    """Turns joined-string occurrences back into spans of the original title or text."""
+
+    def __init__(self, sources: dict[str, Tokenized]) -> None:
+        self._sources = sources
+        self._starts: dict[str, list[int]] = {}
+
+    def span(self, field: str, start: int, count: int) -> tuple[int, int]:
+        tokenized = self._sources[field]
+        if field not in self._starts:
+            lengths = accumulate(map(len, tokenized.words), initial=0)
+            # Token k starts at 1 + k + (length of the k tokens before it) in the joined string.
+            self._starts[field] = [1 + k + total for k, total in enumerate(lengths)]
+        first = bisect_left(self._starts[field], start)
+        return tokenized.span(first)[0], tokenized.span(first + count - 1)[1]
+
+    def original(self, field: str) -> str:
+        return self._sources[field].original
+
+
+def _rule_hit(rule: _Rule, found: dict[TermKey, set[Occurrence]], locate: _Locator) -> RuleHit:
+    spans: set[tuple[str, int, int]] = set()
+    for key, only in rule.shown:
+        for field, start, count in found.get(key, ()):
+            if only in (None, field):
+                spans.add((field, *locate.span(field, start, count)))
+    ordered = sorted(spans, key=lambda s: (FIELDS.index(s[0]), s[1], s[2]))
+    words = dict.fromkeys(locate.original(f)[s:e] for f, s, e in ordered)
+    return RuleHit(rule.rule_id, tuple(ordered), tuple(words))
+
+
+def validate_query(text: str) -> str:
+    """The normalised form of a query, or QueryError with a one-line explanation."""
+    return str(parse_query(text))
+
+
+def highlight(title: str, text: str, hit: RuleHit, width: int = 240) -> Highlight:
+    """A snippet of about `width` characters around the hit's first span, found words in bold.
+
+    The snippet comes from the text when the hit is there (the title is shown anyway), else
+    from the title; whitespace runs become one space; "…" marks each cut end.
+    """
+    field = "text" if any(f == "text" for f, _, _ in hit.spans) else "title"
+    source = text if field == "text" else title
+    spans = sorted((s, e) for f, s, e in hit.spans if f == field)
+    lo, hi = _window(source, spans[0] if spans else (0, 0), width)
+    body, inside = _squeeze(source, lo, hi, spans)
+    prefix = "…" if lo > 0 and body else ""
+    suffix = "…" if hi < len(source.rstrip()) and body else ""
+    shifted = tuple((s + len(prefix), e + len(prefix)) for s, e in inside)
+    return Highlight(prefix + body + suffix, shifted)
+
+
+def _window(source: str, anchor: tuple[int, int], width: int) -> tuple[int, int]:
+    """[lo, hi) of about `width` chars, a third before the anchor, cut between words."""
+    lo = max(0, anchor[0] - width // 3)
+    while 0 < lo < anchor[0] and not source[lo - 1].isspace():
+        lo += 1
+    hi = min(len(source), lo + max(width, anchor[1] - lo))
+    while anchor[1] < hi < len(source) and not source[hi].isspace():
+        hi -= 1
+    return lo, hi
+
+
+def _squeeze(
+    source: str, lo: int, hi: int, spans: list[tuple[int, int]]
+) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """source[lo:hi] with whitespace runs collapsed and ends trimmed, and spans mapped into it."""
+    out: list[str] = []
+    where: list[int] = []  # position in `out` of each source index from lo to hi
+    for char in source[lo:hi]:
+        where.append(len(out))
+        if not char.isspace():
+            out.append(char)
+        elif out and out[-1] != " ":
+            out.append(" ")
+    where.append(len(out))
+    if out and out[-1] == " ":
+        out.pop()
+    visible = ((s, e) for s, e in spans if s < hi and e > lo)
+    mapped = ((where[max(s, lo) - lo], min(where[min(e, hi) - lo], len(out))) for s, e in visible)
+    return "".join(out), tuple((s, e) for s, e in mapped if s < e)

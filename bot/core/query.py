@@ -1,0 +1,320 @@
+"""The watchlist query language: a hand-written lexer and parser producing a small boolean AST.
+
+Grammar (operators are upper-case only, so "and"/"or"/"not" stay ordinary words):
+
+    query   := or_expr
+    or_expr := and_expr (("OR" | "|") and_expr)*
+    and_expr:= unary (["AND"] unary)*
+    unary   := ("-" | "NOT") unary | "(" or_expr ")" | term
+    term    := [field ":"] ["~"] (word | '"' phrase '"')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.core.text import tokens
+
+MAX_QUERY_LENGTH = 512
+MAX_NESTING = 16  # keeps recursion bounded whatever the user types
+FIELDS = ("title", "text")
+_STOP_CHARS = '()"|'
+
+
+class QueryError(ValueError):
+    """A query the user must rewrite; the message is one line saying what is wrong and how."""
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A word or phrase to find; `tokens` are its folded tokens."""
+
+    word: str  # as the user wrote it, without prefixes or quotes
+    tokens: tuple[str, ...]
+    phrase: bool = False
+    fuzzy: bool = False
+    field: str | None = None  # None: title or text
+
+    @property
+    def key(self) -> tuple[str, tuple[str, ...]]:
+        """What the matcher must find, shared by every rule using the same term."""
+        mode = "fuzzy" if self.fuzzy else ("phrase" if self.phrase else "word")
+        return mode, self.tokens
+
+    def __str__(self) -> str:
+        body = f'"{self.word}"' if self.phrase else self.word
+        return (f"{self.field}:" if self.field else "") + ("~" if self.fuzzy else "") + body
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    """True when the child is false."""
+
+    child: Node
+
+    def __str__(self) -> str:
+        inner = str(self.child)
+        return f"-({inner})" if isinstance(self.child, And | Or) else f"-{inner}"
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    """True when every child is true."""
+
+    children: tuple[Node, ...]
+
+    def __str__(self) -> str:
+        return " ".join(f"({c})" if isinstance(c, Or) else str(c) for c in self.children)
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    """True when any child is true."""
+
+    children: tuple[Node, ...]
+
+    def __str__(self) -> str:
+        return " OR ".join(str(c) for c in self.children)
+
+
+Node = Term | Not | And | Or
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A parsed query; str() gives its normalised text."""
+
+    root: Node
+
+    def __str__(self) -> str:
+        return str(self.root)
+
+    def positive_terms(self) -> tuple[Term, ...]:
+        """Terms whose presence helps a match (not under an odd number of negations)."""
+        return tuple(_positive_terms(self.root, negated=False))
+
+
+def _positive_terms(node: Node, negated: bool) -> list[Term]:
+    if isinstance(node, Term):
+        return [] if negated else [node]
+    if isinstance(node, Not):
+        return _positive_terms(node.child, not negated)
+    return [t for c in node.children for t in _positive_terms(c, negated)]
+
+
+def needs_hit(node: Node) -> bool:
+    """True when the node can only be true if one of its positive terms occurs.
+
+    The matcher evaluates a rule only when one of its terms was found, so every accepted
+    query must have this property (it rules out "-India" and "Blinken OR -India").
+    """
+    if isinstance(node, Term):
+        return True
+    if isinstance(node, Not):
+        return isinstance(node.child, Not) and needs_hit(node.child.child)
+    if isinstance(node, And):
+        return any(needs_hit(c) for c in node.children)
+    return all(needs_hit(c) for c in node.children)
+
+
+# Lexer tokens: ("(", ")", "OR", "AND", "NOT") as plain strings, or a Term.
+Lexeme = str | Term
+
+
+def _lex(text: str) -> list[Lexeme]:
+    out: list[Lexeme] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char.isspace():
+            i += 1
+        elif char in "()":
+            out.append(char)
+            i += 1
+        elif char == "|":
+            out.append("OR")
+            i += 1
+        elif char == "-":
+            _check_minus(text, i)
+            out.append("NOT")
+            i += 1
+        else:
+            lexeme, i = _lex_word(text, i)
+            out.append(lexeme)
+    return out
+
+
+def _check_minus(text: str, i: int) -> None:
+    after = text[i + 1 : i + 2]
+    if not after or after.isspace() or after in ")|":
+        raise QueryError("A '-' must be followed directly by what to exclude, e.g. S-400 -India")
+
+
+def _lex_word(text: str, i: int) -> tuple[Lexeme, int]:
+    start = i
+    field, i = _lex_field(text, i)
+    fuzzy = text.startswith("~", i)
+    i += fuzzy
+    if text.startswith('"', i):
+        close = text.find('"', i + 1)
+        if close < 0:
+            raise QueryError('Unclosed quote: end the phrase with ", e.g. "air defense system"')
+        return _term(text[i + 1 : close], True, fuzzy, field), close + 1
+    end = i
+    while end < len(text) and not text[end].isspace() and text[end] not in _STOP_CHARS:
+        end += 1
+    word = text[i:end]
+    if word in ("AND", "OR", "NOT") and end - start == len(word):
+        return word, end
+    if not word:
+        raise QueryError(f"'{text[start:i]}' must be followed by a word, e.g. title:~Blinken")
+    return _term(word, False, fuzzy, field), end
+
+
+def _lex_field(text: str, i: int) -> tuple[str | None, int]:
+    """Read a "title:" style prefix; a colon elsewhere (e.g. "10:30") stays part of the word."""
+    end = i
+    while end < len(text) and text[end].isascii() and text[end].isalpha():
+        end += 1
+    if end == i or not text.startswith(":", end):
+        return None, i
+    name = text[i:end]
+    if name.lower() not in FIELDS:
+        raise QueryError(
+            f"Unknown field '{name}:'; only title: and text: exist, e.g. title:Blinken"
+        )
+    return name.lower(), end + 1
+
+
+def _term(word: str, phrase: bool, fuzzy: bool, field: str | None) -> Term:
+    folded = tuple(t.text for t in tokens(word))
+    if not folded:
+        what = "The phrase" if phrase else f"'{word}'"
+        raise QueryError(f"{what} has no letters or digits to match; remove it or quote real words")
+    return Term(" ".join(word.split()), folded, phrase, fuzzy, field)
+
+
+class _Parser:
+    """Recursive descent over the lexemes, with a nesting limit."""
+
+    def __init__(self, lexemes: list[Lexeme]) -> None:
+        self.lexemes = lexemes
+        self.pos = 0
+        self.depth = 0
+
+    def peek(self) -> Lexeme | None:
+        return self.lexemes[self.pos] if self.pos < len(self.lexemes) else None
+
+    def take(self) -> Lexeme | None:
+        lexeme = self.peek()
+        self.pos += 1
+        return lexeme
+
+    def parse(self) -> Node:
+        node = self.or_expr()
+        if self.peek() == ")":
+            raise QueryError(_UNBALANCED)
+        return node
+
+    def or_expr(self) -> Node:
+        children = [self.and_expr()]
+        while self.peek() == "OR":
+            self.take()
+            children.append(self.and_expr())
+        return children[0] if len(children) == 1 else Or(tuple(_flatten(children, Or)))
+
+    def and_expr(self) -> Node:
+        children = [self.unary()]
+        while self.peek() not in (None, ")", "OR"):
+            if self.peek() == "AND":
+                self.take()
+            children.append(self.unary())
+        return children[0] if len(children) == 1 else And(tuple(_flatten(children, And)))
+
+    def unary(self) -> Node:
+        lexeme = self.take()
+        if isinstance(lexeme, Term):
+            return lexeme
+        if lexeme == "NOT":
+            return Not(self.nested(self.unary))
+        if lexeme == "(":
+            node = self.nested(self.or_expr)
+            if self.take() != ")":
+                raise QueryError(_UNBALANCED)
+            return node
+        raise QueryError(_misplaced(lexeme))
+
+    def nested(self, parse: Callable[[], Node]) -> Node:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise QueryError(f"The query nests deeper than {MAX_NESTING} levels; flatten it")
+        node = parse()
+        self.depth -= 1
+        return node
+
+
+_UNBALANCED = "Unbalanced parentheses: every ( needs a matching ), e.g. (Blinken OR Antony) NATO"
+
+
+def _misplaced(lexeme: Lexeme | None) -> str:
+    if lexeme == ")":
+        return _UNBALANCED
+    if lexeme in ("OR", "AND"):
+        return f"{lexeme} needs a word on each side, e.g. Blinken {lexeme} Cavusoglu"
+    if lexeme == "NOT":
+        return "NOT must be followed by what to exclude, e.g. S-400 NOT India"
+    return "The query ends too early: finish it with a word, e.g. Blinken OR Cavusoglu"
+
+
+def _flatten(children: list[Node], kind: type[And] | type[Or]) -> list[Node]:
+    flat: list[Node] = []
+    for child in children:
+        flat.extend(child.children if isinstance(child, kind) else (child,))
+    return flat
+
+
+def parse_query(text: str) -> Query:
+    """Parse a watchlist query or raise QueryError with a one-line explanation."""
+    if len(text) > MAX_QUERY_LENGTH:
+        raise QueryError(
+            f"The query is {len(text)} characters long; the limit is {MAX_QUERY_LENGTH}:"
+            " split it into several rules"
+        )
+    lexemes = _lex(text)
+    if not lexemes:
+        raise QueryError("The query is empty: give the words to watch, e.g. S-400 Turkey")
+    if lexemes.count("(") != lexemes.count(")"):
+        raise QueryError(_UNBALANCED)
+    root = _Parser(lexemes).parse()
+    if not needs_hit(root):
+        raise QueryError(_negation_message(Query(root)))
+    return Query(root)
+
+
+def _negation_message(query: Query) -> str:
+    if not query.positive_terms():
+        return "The query only excludes words: add a word that must appear, e.g. S-400 -India"
+    return (
+        "Each OR alternative needs a word that must appear, e.g. (Blinken -India) OR Cavusoglu,"
+        " not Blinken OR -India"
+    )
+
+
+def describe_query_language() -> str:
+    """Plain-text help for /help and the README."""
+    return _HELP
+
+
+_HELP = """\
+Watch queries (case, accents and hyphens do not matter; whole words only):
+  S-400                 the word: S-400, S400, S 400, S-400s, S-400's
+  Cavusoglu             also matches Çavuşoğlu, CAVUSOGLU, Cavusoglu's
+  "air defense system"  the exact phrase
+  Blinken Turkey        both words (same as Blinken AND Turkey)
+  Blinken OR Cavusoglu  either word (| works too)
+  S-400 -India          S-400 but not India (NOT India works too)
+  (Blinken OR Cavusoglu) NATO   parentheses group
+  title:Blinken         only in the headline (text: for the body)
+  ~Anthony              tolerates one typo in words of 6+ letters (matches Antony)
+Operators AND, OR, NOT must be written in capitals. A query is at most 512 characters."""

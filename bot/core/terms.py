@@ -1,0 +1,166 @@
+"""Terms, named entities and facts pulled from news text, plus an online document frequency."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+
+# Letter-digit designators (S-400, F-35, Q4, 5G), money ($1.8B), words with inner apostrophes
+# or dots (Men's, U.S.), plain numbers (1,200 / 3.5).
+_TOKEN = re.compile(
+    r"\$?\d[\d,.]*[%]?[a-zA-Z]*|[A-Za-z]+(?:[-'’.][A-Za-z0-9]+)*\.?|[A-Za-z]+-?\d+[A-Za-z]*"
+)
+_DESIGNATOR = re.compile(r"^(?:[A-Za-z]{1,4}-?\d{1,5}[A-Za-z]?|\d{1,4}[A-Za-z]{1,3})$")
+_NUMBER = re.compile(r"\d")
+_QUOTE = re.compile(r"[\"“”]([^\"“”]{12,300})[\"“”]")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9])")
+# A full stop after these ends an abbreviation, not a sentence (U.S. Secretary, Mr. Demir).
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:[A-Za-z]\.)+|\b(?:Mr|Mrs|Ms|Dr|Prof|St|Gen|Sen|Rep|Gov|Lt|Col|Sgt|Capt|Jr|Sr|Inc|"
+    r"Corp|Co|Ltd|No|vs|etc|Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec)\.)$"
+)
+
+_STOPWORD_TEXT = """
+    a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it its
+    itself just me more most my myself no nor not now of off on once only or other our ours out
+    over own same she should so some such than that the their theirs them then there these they
+    this those through to too under until up very was we were what when where which while who whom
+    why will with would you your yours yourself says said say saying told tells tell new news over
+    amid after via vs report reports reported update updates live video watch photos here's what's
+    it's get gets got make makes made may might one two first last year years week day today
+    yesterday tomorrow mr mrs ms according just still back like"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+# Capitalised in running text without naming anything in particular.
+_NOT_NAMES = STOPWORDS | {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}
+_SUFFIXES = ("ies", "sses", "ing", "ed", "es", "s")
+
+
+def words(text: str) -> list[str]:
+    """Raw word-like tokens of `text`, in order, punctuation dropped."""
+    return [tok.rstrip(".") or tok for tok in _TOKEN.findall(text)]
+
+
+def normalize(token: str) -> str:
+    """Lower-case and strip possessives and plural/verb endings, so `Bank's`/`banks` and
+    `closes`/`closed` meet. Crude on purpose: it only has to map variants together."""
+    term = token.lower().replace("’", "'")
+    if term.endswith("'s"):
+        term = term[:-2]
+    term = term.replace(".", "").replace("'", "")
+    if _NUMBER.search(term) or len(term) <= 3:
+        return term
+    for suffix in _SUFFIXES:
+        if term.endswith(suffix) and len(term) - len(suffix) >= 3:
+            if suffix == "s" and term.endswith("ss"):
+                break
+            term = term[: -len(suffix)] + ("y" if suffix == "ies" else "")
+            break
+    # A final "e" comes and goes with endings (close, closed, closes): drop it everywhere.
+    return term[:-1] if term.endswith("e") and len(term) > 3 else term
+
+
+def terms(text: str) -> set[str]:
+    """Content terms of `text`: normalised words without stopwords or one-letter noise."""
+    found = set()
+    for tok in words(text):
+        if tok.lower() in STOPWORDS:
+            continue
+        term = normalize(tok)
+        if len(term) > 1 and term not in STOPWORDS:
+            found.add(term)
+    return found
+
+
+def is_title_case(text: str) -> bool:
+    """True when most words are capitalised, so capitals say nothing about names."""
+    toks = [t for t in words(text) if t[0].isalpha() and t.lower() not in STOPWORDS]
+    caps = sum(1 for t in toks if t[0].isupper())
+    return len(toks) >= 3 and caps >= 0.6 * len(toks)
+
+
+def entities(text: str) -> set[str]:
+    """Named things in `text`, normalised: designators (S-400), acronyms (NATO), and, outside
+    title-cased lines, capitalised words that do not start a sentence."""
+    found = set()
+    title_case = is_title_case(text)
+    for sentence in sentences(text):
+        for pos, tok in enumerate(words(sentence)):
+            if _is_code(tok) or (not title_case and pos > 0 and _is_name(tok)):
+                found.add(normalize(tok))
+    return found
+
+
+def _is_code(tok: str) -> bool:
+    """Designators and acronyms: S-400, F-35, Q4, NATO, U.S."""
+    if _DESIGNATOR.match(tok):
+        return not tok.isdigit() and any(c.isalpha() for c in tok)
+    return len(tok) >= 2 and tok.replace(".", "").isalpha() and tok.replace(".", "").isupper()
+
+
+def _is_name(tok: str) -> bool:
+    return tok[0].isupper() and len(tok) > 2 and tok.lower() not in _NOT_NAMES
+
+
+def numbers(text: str) -> set[str]:
+    """Figures in `text` (counts, money, percentages, years), as written minus separators."""
+    return {
+        tok.replace(",", "").lower()
+        for tok in words(text)
+        if _NUMBER.search(tok) and not _DESIGNATOR.match(tok)
+    }
+
+
+def quotes(text: str) -> list[str]:
+    """Direct quotations long enough to carry a statement."""
+    return [q.strip() for q in _QUOTE.findall(text)]
+
+
+def sentences(text: str) -> list[str]:
+    """Split paragraphs and then sentences; blank pieces dropped."""
+    out: list[str] = []
+    for para in text.splitlines():
+        pieces = [p.strip() for p in _SENTENCE_END.split(para) if p.strip()]
+        for n, piece in enumerate(pieces):
+            if n and _ABBREVIATION.search(pieces[n - 1]):
+                out[-1] = f"{out[-1]} {piece}"
+            else:
+                out.append(piece)
+    return out
+
+
+class DocumentFrequency:
+    """Document frequencies learned online, so rare (salient) terms weigh more as news flows.
+
+    `prior_documents` pretends that many earlier documents lacked every term: a cold index
+    then treats words as rare until it has seen them spread, instead of as all equally common.
+    """
+
+    __slots__ = ("_df", "_docs", "_prior")
+
+    def __init__(self, prior_documents: int = 1000) -> None:
+        self._df: dict[str, int] = {}
+        self._docs = 0
+        self._prior = prior_documents
+
+    def add(self, doc_terms: Iterable[str]) -> None:
+        """Count one document's distinct terms."""
+        self._docs += 1
+        for term in doc_terms:
+            self._df[term] = self._df.get(term, 0) + 1
+
+    def idf(self, term: str) -> float:
+        """Smoothed inverse document frequency; unseen terms get the highest weight."""
+        return math.log((self._docs + self._prior + 1) / (self._df.get(term, 0) + 1)) + 1.0
+
+    def count(self, term: str) -> int:
+        """Documents seen with `term`."""
+        return self._df.get(term, 0)
+
+    @property
+    def documents(self) -> int:
+        """Documents counted so far."""
+        return self._docs

@@ -1,0 +1,1 @@
+"""`storywatch demo`: bundled feeds, a local server and a scripted console chat."""

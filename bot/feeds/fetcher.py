@@ -1,0 +1,259 @@
+"""Conditional, size-capped, redirect-checked HTTP GET of feeds, with per-host concurrency caps."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import re
+import socket
+import zlib
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+
+from bot.feeds.safety import Refused, VettedTransport, check_url
+
+DEFAULT_USER_AGENT = "storywatch/0.1 (news alert bot; feed reader)"
+_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
+_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+
+
+class FetchError(Exception):
+    """A fetch that produced no feed; the message is one clear line for the user."""
+
+    def __init__(self, message: str, *, retry_after: timedelta | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """A successful fetch: 200 with the decoded body, or 304 with an empty one."""
+
+    url: str  # after redirects
+    status: int
+    headers: httpx.Headers
+    body: bytes = b""
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+def is_modified(response: httpx.Response) -> bool:
+    """False when the server answered our conditional GET with 304 Not Modified."""
+    return response.status_code != 304
+
+
+def retry_after(headers: Mapping[str, str], now: datetime) -> timedelta | None:
+    """Retry-After as a wait from `now` (seconds or an HTTP date); None if absent or invalid."""
+    value = headers.get("retry-after", "").strip()
+    if value.isdigit():
+        return timedelta(seconds=min(int(value), 10**7))
+    when = _http_date(value)
+    return None if when is None else max(when - now, timedelta(0))
+
+
+def cache_max_age(headers: Mapping[str, str]) -> timedelta | None:
+    """Cache-Control max-age, unless the response must not be cached at all."""
+    control = headers.get("cache-control", "")
+    if re.search(r"no-store|no-cache", control, re.IGNORECASE):
+        return None
+    match = _MAX_AGE.search(control)
+    return timedelta(seconds=min(int(match.group(1)), 10**7)) if match else None
+
+
+def expires_at(headers: Mapping[str, str]) -> datetime | None:
+    """The Expires header as an aware UTC datetime; None if absent or invalid ("0", "-1")."""
+    return _http_date(headers.get("expires", "").strip())
+
+
+def _http_date(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def size_label(max_bytes: int) -> str:
+    return f"{max_bytes / 1_000_000:g} MB" if max_bytes >= 100_000 else f"{max_bytes} bytes"
+
+
+def _inflater(encoding: str) -> zlib._Decompress | None:
+    """A decompressor for one Content-Encoding; we only ever ask for gzip or deflate."""
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj(32 + zlib.MAX_WBITS)  # zlib-wrapped, as the RFC says
+    raise FetchError(f"unsupported Content-Encoding: {encoding[:40]}")
+
+
+def gunzip_capped(data: bytes, max_bytes: int) -> bytes:
+    """Gunzip `data`, keeping at most `max_bytes + 1` bytes (enough to tell it is too big)."""
+    try:
+        return _inflate(_inflater("gzip"), data, max_bytes + 1)
+    except zlib.error:
+        raise FetchError("could not decompress gzip data") from None
+
+
+async def read_capped(chunks: AsyncIterator[bytes], encoding: str, max_bytes: int) -> bytes:
+    """Decode `chunks` (raw body bytes) and stop as soon as the DECODED size passes `max_bytes`.
+
+    Decompression is bounded per step (max_length), so a gzip bomb costs at most
+    `max_bytes` of memory: httpx's own decoder would inflate a whole network chunk at once.
+    """
+    inflater = _inflater(encoding)
+    body = bytearray()
+    try:
+        async for raw in chunks:
+            body += _inflate(inflater, raw, max_bytes + 1 - len(body))
+            if len(body) > max_bytes:
+                raise FetchError(f"response larger than {size_label(max_bytes)}")
+        if inflater is not None:
+            body += inflater.flush()
+    except zlib.error:
+        raise FetchError(f"could not decompress the response ({encoding})") from None
+    if len(body) > max_bytes:
+        raise FetchError(f"response larger than {size_label(max_bytes)}")
+    return bytes(body)
+
+
+def _inflate(inflater: zlib._Decompress | None, raw: bytes, room: int) -> bytes:
+    if inflater is None:
+        return raw[:room]
+    out = inflater.decompress(raw, room)
+    while inflater.unconsumed_tail and len(out) < room:
+        out += inflater.decompress(inflater.unconsumed_tail, room - len(out))
+    return out
+
+
+class Fetcher:
+    """Fetches feed documents safely; `fetch` raises only `FetchError`.
+
+    With `transport` given (tests), connections bypass the address check; the scheme
+    check and everything else still apply.
+    """
+
+    def __init__(
+        self,
+        *,
+        allow_private: bool = False,
+        timeout: float = 10.0,
+        max_bytes: int = 5_000_000,
+        per_host: int = 4,
+        max_redirects: int = 5,
+        user_agent: str = DEFAULT_USER_AGENT,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._timeout = timeout
+        self._max_bytes = max_bytes
+        self._per_host = per_host
+        self._max_redirects = max_redirects
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._client = httpx.AsyncClient(
+            transport=transport or VettedTransport(allow_private=allow_private),
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,  # each hop is re-checked by our own loop
+            trust_env=False,  # no proxies from the environment: see VettedTransport
+            headers={"User-Agent": user_agent, "Accept": _ACCEPT},
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def fetch(
+        self, url: str, *, now: datetime, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        """GET `url` (conditionally), following at most `max_redirects` checked redirects."""
+        headers = {"Accept-Encoding": "gzip, deflate"}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        for _ in range(self._max_redirects + 1):
+            try:
+                check_url(url)
+            except Refused as exc:
+                raise FetchError(str(exc)) from None
+            outcome = await self._guarded_hop(url, headers, now)
+            if isinstance(outcome, FetchResult):
+                return outcome
+            url = outcome
+        raise FetchError("too many redirects")
+
+    async def _guarded_hop(
+        self, url: str, headers: dict[str, str], now: datetime
+    ) -> FetchResult | str:
+        """One request under the host's concurrency cap and a whole-request deadline."""
+        host = urlsplit(url).hostname or ""
+        slot = self._slots.setdefault(host, asyncio.Semaphore(self._per_host))
+        async with slot:
+            try:
+                async with asyncio.timeout(self._timeout):
+                    return await self._hop(url, headers, now)
+            except (TimeoutError, httpx.TimeoutException):
+                raise FetchError(f"timed out after {self._timeout:g}s") from None
+            except Refused as exc:
+                raise FetchError(str(exc)) from None
+            except socket.gaierror:
+                raise FetchError(f"could not resolve {host}") from None
+            except (httpx.HTTPError, OSError) as exc:
+                raise FetchError(_network_error(host, exc)) from None
+
+    async def _hop(self, url: str, headers: dict[str, str], now: datetime) -> FetchResult | str:
+        """A FetchResult, or the next URL when the answer is a redirect."""
+        async with self._client.stream("GET", url, headers=headers) as response:
+            if response.is_redirect and "location" in response.headers:
+                return str(response.url.join(response.headers["location"]))
+            if response.status_code == 304:
+                return FetchResult(str(response.url), 304, response.headers)
+            check_status(response, now)
+            length = response.headers.get("content-length", "")
+            if length.isdigit() and int(length) > self._max_bytes:
+                raise FetchError(f"response larger than {size_label(self._max_bytes)}")
+            body = await read_capped(*_raw_body(response), self._max_bytes)
+            return FetchResult(str(response.url), response.status_code, response.headers, body)
+
+
+def _raw_body(response: httpx.Response) -> tuple[AsyncIterator[bytes], str]:
+    """The body's raw chunks and their Content-Encoding.
+
+    A response built in memory (httpx.MockTransport in tests) arrives already read and
+    decoded; only then is its content taken as is.
+    """
+    if response.is_stream_consumed:
+        return _single(response.content), ""
+    return response.aiter_raw(), response.headers.get("content-encoding", "")
+
+
+async def _single(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def check_status(response: httpx.Response, now: datetime) -> None:
+    """Raise `FetchError` for any non-2xx answer, with the wait a 429/503 asked for."""
+    status, host = response.status_code, response.url.host
+    if status in (429, 503):
+        wait = retry_after(response.headers, now)
+        shown = "" if wait is None else f" (retry after {int(wait.total_seconds())}s)"
+        raise FetchError(f"HTTP {status} from {host}{shown}", retry_after=wait)
+    if not response.is_success:
+        raise FetchError(f"HTTP {status} from {host}")
+
+
+def _network_error(host: str, exc: Exception) -> str:
+    if isinstance(exc, httpx.ConnectError | ConnectionError):
+        return f"could not connect to {host}"
+    detail = str(exc).splitlines()[0][:100] if str(exc) else type(exc).__name__
+    return f"network error talking to {host}: {detail}"

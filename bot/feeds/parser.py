@@ -1,0 +1,240 @@
+"""Feed bytes → `Article`s: safety checks first, then feedparser, then cleaning and identity.
+
+Rule order: empty body → unsafe XML (entities, external DTDs) → HTML page → feedparser →
+malformed with nothing recovered → entries (deduplicated by id, first wins).
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import io
+import re
+import time
+import xml.sax
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import feedparser
+
+from bot.core.models import Article
+from bot.core.plaintext import normalise_space, plain_text
+from bot.feeds.safety import UnsafeXML, check_xml, decoded_prefix
+
+MAX_TEXT_CHARS = 20_000  # a full-content feed can carry a book per item; matching needs far less
+# Query keys that only say how a reader arrived. Plain "ref" is kept: some sites use it
+# for real content (e.g. a branch or a section), and a wrong merge is worse than a miss.
+TRACKING_KEYS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid",
+        "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "ref_src", "ref_url", "cmpid",
+        "ito", "ncid", "sr_share", "spm", "twclid", "ttclid", "si", "_ga", "oly_enc_id",
+    }
+)  # fmt: skip
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_HTML_PAGE = re.compile(
+    r"\A(?:\ufeff|\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html\b)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+class FeedError(Exception):
+    """The document is not a usable feed; the message is one clear line for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A parsed feed: its title, its articles (newest first as published) and its <ttl>."""
+
+    title: str | None
+    articles: tuple[Article, ...]
+    ttl_minutes: int | None = None
+
+
+def parse_feed(
+    body: bytes, *, feed_url: str, feed_id: int, now: datetime, content_type: str | None = None
+) -> ParsedFeed:
+    """Parse one feed document; raises `FeedError` (only) for anything unusable."""
+    if not body.strip():
+        raise FeedError("not a feed: the response is empty")
+    if body.startswith(b"\x1f\x8b"):
+        raise FeedError("not a feed: gzip-compressed data")
+    try:
+        check_xml(body)
+    except UnsafeXML as exc:
+        raise FeedError(str(exc)) from None
+    if _HTML_PAGE.match(decoded_prefix(body, 4096)):
+        raise FeedError("not a feed: looks like an HTML page")
+    parsed = _run_feedparser(body, feed_url, content_type)
+    feed: Mapping[str, Any] = parsed.get("feed", {})
+    entries: list[Mapping[str, Any]] = list(parsed.get("entries", []))
+    if not entries:
+        _check_empty(parsed)
+    title = plain_text(str(feed.get("title") or "")) or None
+    source = title or (urlsplit(feed_url).hostname or feed_url)
+    articles = _unique(to_article(e, feed_url, feed_id, source, now) for e in entries)
+    return ParsedFeed(title, tuple(articles), _ttl(feed))
+
+
+def _run_feedparser(body: bytes, feed_url: str, content_type: str | None) -> Any:
+    # A stream, never bytes or str: feedparser treats a str as a URL to fetch, and
+    # tries bytes as a local file name before parsing them as a document.
+    # Without a content type feedparser flags every document as suspect; XML is the default.
+    headers = {"content-location": feed_url, "content-type": content_type or "application/xml"}
+    return feedparser.parse(
+        io.BytesIO(body),
+        response_headers=headers,
+        sanitize_html=False,  # we strip all markup ourselves
+        resolve_relative_uris=False,  # only affects HTML content, which we reduce to text
+    )
+
+
+def _check_empty(parsed: Mapping[str, Any]) -> None:
+    """A feed with no entries is fine if well formed; broken or unrecognised, it is an error."""
+    exc = parsed.get("bozo_exception")
+    if parsed.get("bozo") and isinstance(exc, xml.sax.SAXException):
+        detail = normalise_space(str(exc))[:120]
+        raise FeedError(f"not a feed: malformed XML with no readable items ({detail})")
+    if not parsed.get("version"):
+        raise FeedError("not a feed: no RSS, Atom or RDF document found")
+
+
+def _ttl(feed: Mapping[str, Any]) -> int | None:
+    try:
+        ttl = int(str(feed.get("ttl", "")).strip())
+    except ValueError:
+        return None
+    return ttl if ttl > 0 else None
+
+
+def _unique(articles: Iterator[Article | None]) -> list[Article]:
+    """Drop empty entries and repeated ids (some feeds list an item twice); first one wins."""
+    seen: dict[str, Article] = {}
+    for article in articles:
+        if article is not None and article.id not in seen:
+            seen[article.id] = article
+    return list(seen.values())
+
+
+def to_article(
+    entry: Mapping[str, Any], feed_url: str, feed_id: int, source: str, now: datetime
+) -> Article | None:
+    """One feedparser entry as an `Article`, or None if it has no title, text or link."""
+    title = plain_text(str(entry.get("title") or ""))
+    text = plain_text(_entry_html(entry))[:MAX_TEXT_CHARS]
+    link = _entry_link(entry, feed_url)
+    guid = normalise_space(str(entry.get("id") or ""))
+    if not (title or text or link):
+        return None
+    return Article(
+        id=article_id(guid=guid, url=link, title=title, text=text, feed_url=feed_url),
+        feed_id=feed_id,
+        url=link or _guid_as_url(guid),
+        title=title or text[:120],
+        text=text,
+        published=_published(entry, now),
+        source=source,
+    )
+
+
+def _entry_html(entry: Mapping[str, Any]) -> str:
+    """The fullest text an entry carries: content, else summary/description."""
+    for content in entry.get("content") or ():
+        value = content.get("value") if isinstance(content, Mapping) else None
+        if value:
+            return str(value)
+    return str(entry.get("summary") or "")
+
+
+def _entry_link(entry: Mapping[str, Any], feed_url: str) -> str:
+    raw = str(entry.get("link") or "").strip()
+    return canonical_url(raw, base=feed_url) if raw else ""
+
+
+def _guid_as_url(guid: str) -> str:
+    return canonical_url(guid) if _is_web_url(guid) else ""
+
+
+def _published(entry: Mapping[str, Any], now: datetime) -> datetime:
+    """Published, else updated, else the fetch time; feedparser's struct_time is UTC."""
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        # Plain dict lookup: FeedParserDict would silently (and noisily) alias keys.
+        value = dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
+        if isinstance(value, time.struct_time):
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), UTC)
+            except (OverflowError, ValueError, OSError):
+                continue
+    return now.astimezone(UTC)
+
+
+def _is_web_url(value: str) -> bool:
+    return value.lower().startswith(("http://", "https://"))
+
+
+def canonical_url(url: str, base: str | None = None) -> str:
+    """The form of a web URL used for identity and display.
+
+    Resolved against `base`; scheme and host lowercased; default port, userinfo, fragment and
+    tracking parameters (utm_*, fbclid, gclid, ...) removed; other query text kept byte for
+    byte so the URL still works. Non-web URLs come back stripped but otherwise unchanged.
+    """
+    url = normalise_space(url)
+    if base:
+        try:
+            url = urljoin(base, url)
+        except ValueError:
+            return url
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return url
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
+    return urlunsplit((scheme, host, parts.path or "/", _without_tracking(parts.query), ""))
+
+
+def _without_tracking(query: str) -> str:
+    kept = []
+    for pair in query.split("&"):
+        key = pair.split("=", 1)[0].lower()
+        if pair and not key.startswith("utm_") and key not in TRACKING_KEYS:
+            kept.append(pair)
+    return "&".join(kept)
+
+
+def article_id(*, guid: str, url: str, title: str, text: str, feed_url: str) -> str:
+    """The identity of an item, stable when its title is edited or its pubDate changes.
+
+    Rule, in order:
+    1. A GUID that is a web URL → its canonical form, as a URL ("u:"). The same story is
+       often syndicated through several feeds with the same permalink GUID; treating it as
+       that URL makes it one article, and matches feeds that give only a <link>.
+    2. Any other GUID → "g:", scoped by the canonical feed URL, because opaque GUIDs
+       ("1234", "post-17") are only unique within their own feed.
+    3. No GUID → the canonical link ("u:").
+    4. Neither → a hash of normalised title and text ("h:"): the last resort, and the only
+       rule under which an edit makes a new article (there is nothing else to go by).
+    The key is hashed (SHA-256, 128 bits kept) so ids have a bounded length.
+    """
+    if guid and _is_web_url(guid):
+        return "u:" + _digest(canonical_url(guid))
+    if guid:
+        return "g:" + _digest(canonical_url(feed_url) + "\n" + guid)
+    if url:
+        return "u:" + _digest(url)
+    return "h:" + _digest(normalise_space(title).lower() + "\n" + normalise_space(text).lower())
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -1,0 +1,159 @@
+"""The poll use case: due feeds -> new articles -> stories -> matches -> one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.core.alerts import ChatTarget, plan_alerts
+from bot.core.matcher import highlight
+from bot.core.models import Article, Chat, StoryKind, StoryView
+from bot.core.stories import StoryIndex
+from bot.services.ports import Clock, FeedReader, FeedReadResult, FeedRef
+from bot.services.rulebook import ChatHit, RuleBook
+from bot.services.store_port import PollBatch, StoredArticle, Store, StoryRecord
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    """What one poll cycle did."""
+
+    feeds: int
+    errors: int
+    articles: int
+    messages: int
+
+    def plus(self, other: PollReport) -> PollReport:
+        return PollReport(self.feeds + other.feeds, self.errors + other.errors,
+                          self.articles + other.articles, self.messages + other.messages)
+
+
+class Poller:
+    """Runs poll cycles. The story index is a cache rebuilt from storage at start."""
+
+    def __init__(
+        self, store: Store, reader: FeedReader, rules: RuleBook, clock: Clock, *,
+        window: timedelta, concurrency: int = 64, chunk: int = 500,
+    ) -> None:
+        self._store, self._reader, self._rules, self._clock = store, reader, rules, clock
+        self._window, self._concurrency, self._chunk = window, concurrency, chunk
+        self.stories = StoryIndex(window=window)
+
+    async def restore(self) -> None:
+        """Replay the window's stored articles so a restarted bot continues the same stories."""
+        self.stories = StoryIndex(window=self._window)
+        for stored in await self._store.recent_articles(self._clock.now() - self._window):
+            self.stories.restore(stored.article, stored.story_id, stored.kind)
+
+    async def poll_once(self) -> PollReport:
+        """Poll every due feed once, in chunks so memory stays flat with many feeds."""
+        await self._rules.refresh()
+        total = PollReport(0, 0, 0, 0)
+        while feeds := await self._store.due_feeds(self._clock.now(), self._chunk):
+            report = await self._poll_chunk(feeds)
+            total = total.plus(report)
+            if len(feeds) < self._chunk:
+                break
+        return total
+
+    async def _poll_chunk(self, feeds: Sequence[FeedRef]) -> PollReport:
+        now = self._clock.now()
+        gate = asyncio.Semaphore(self._concurrency)
+
+        async def read(feed: FeedRef) -> FeedReadResult:
+            async with gate:
+                return await self._reader.read(feed, now)
+
+        results = list(await asyncio.gather(*(read(f) for f in feeds)))
+        batch = PollBatch(feed_results=results)
+        fresh = await self._unseen([a for r in results for a in r.articles])
+        await self._assign_and_plan(fresh, batch, now)
+        try:
+            await self._store.save_poll(batch, now)
+        except Exception:
+            await self.restore()  # the index saw articles that were not stored: forget them
+            raise
+        errors = sum(1 for r in results if r.error)
+        return PollReport(len(feeds), errors, len(batch.articles), len(batch.messages))
+
+    async def _unseen(self, articles: list[Article]) -> list[Article]:
+        """New articles only: not stored yet (by id or url), each once, oldest first."""
+        known = await self._store.known_articles(
+            [a.id for a in articles], [a.url for a in articles if a.url])
+        fresh: dict[str, Article] = {}
+        urls: set[str] = set()
+        for a in sorted(articles, key=lambda a: a.published):
+            if a.id in known or a.id in fresh or (a.url and (a.url in known or a.url in urls)):
+                continue
+            fresh[a.id] = a
+            urls.add(a.url)
+        return list(fresh.values())
+
+    async def _assign_and_plan(self, fresh: list[Article], batch: PollBatch, now: datetime) -> None:
+        if not fresh:
+            return
+        assignments = [(a, self.stories.assign(a)) for a in fresh]
+        story_ids = list({s.story_id for _, s in assignments})
+        followers = await self._store.followers(story_ids)
+        audience = await self._store.feed_audience(list({a.feed_id for a in fresh}))
+        chats = {c.id: c for c in await self._store.active_chats()}
+        for article, assignment in assignments:
+            sources_before = self._sources_count(batch, assignment.story_id)
+            view = self.stories.view(assignment.story_id)
+            if view is None:
+                continue
+            batch.articles.append(StoredArticle(article, assignment.story_id, assignment.kind))
+            gained = len(view.sources) > sources_before and assignment.kind is not StoryKind.NEW
+            self._record_story(batch, assignment.story_id, article, assignment.kind, view, now)
+            targets = self._targets(article, followers.setdefault(assignment.story_id, {}),
+                                    audience.get(article.feed_id), chats)
+            plan = plan_alerts(article, assignment.kind, assignment.whats_new, view, targets,
+                               gained_source=gained, now=now)
+            batch.messages.extend(plan.messages)
+            batch.matches.extend(plan.matches)
+            for match in plan.matches:
+                followers[assignment.story_id][match.chat_id] = False
+
+    def _sources_count(self, batch: PollBatch, story_id: str) -> int:
+        record = batch.stories.get(story_id)
+        if record is not None:
+            return len(record.view.sources)
+        view = self.stories.view(story_id)
+        # Before this article joined, the story had the sources stored with it (or none).
+        return max(0, len(view.sources) - 1) if view is not None else 0
+
+    @staticmethod
+    def _record_story(batch: PollBatch, story_id: str, article: Article, kind: StoryKind,
+                      view: StoryView, now: datetime) -> None:
+        old = batch.stories.get(story_id)
+        developments = (old.new_developments if old else 0) + (kind is StoryKind.DEVELOPMENT)
+        first = old.first_seen if old else article.published
+        batch.stories[story_id] = StoryRecord(view, first, now, developments)
+
+    def _targets(
+        self, article: Article, following: dict[int, bool], readers: frozenset[int] | None,
+        chats: dict[int, Chat],
+    ) -> list[ChatTarget]:
+        hits = {h.chat_id: h for h in self._rules.match(article.title, article.text)}
+        targets: list[ChatTarget] = []
+        for chat_id in set(following) | set(hits):
+            chat = chats.get(chat_id)
+            if chat is None:
+                continue
+            hit = hits.get(chat_id) if readers is None or chat_id in readers else None
+            targets.append(self._target(chat, chat_id in following, following.get(chat_id, False),
+                                        hit, article))
+        return targets
+
+    @staticmethod
+    def _target(chat: Chat, following: bool, muted: bool, hit: ChatHit | None,
+                article: Article) -> ChatTarget:
+        if hit is None:
+            return ChatTarget(chat, following, muted)
+        snippet = highlight(article.title, article.text, hit.hit)
+        return ChatTarget(chat, following, muted, hit.rule.query, snippet, hit.hit.terms)

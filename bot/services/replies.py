@@ -1,0 +1,103 @@
+"""The words of the command replies: help, lists and status, as plain text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.core.cadence import is_failing
+from bot.core.models import Chat, WatchRule
+from bot.core.policy import next_digest_at
+from bot.core.query import describe_query_language
+from bot.services.store_port import ChatStatus, FeedInfo
+
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", "Subscribe this chat"),
+    ("help", "How to write watch queries"),
+    ("watch", "Watch a query: /watch S-400"),
+    ("unwatch", "Stop watching: /unwatch ID"),
+    ("watchlist", "List watched queries"),
+    ("feeds", "List feeds and their health"),
+    ("addfeed", "Add a feed: /addfeed URL"),
+    ("removefeed", "Remove a feed: /removefeed ID"),
+    ("digest", "Daily digest time: /digest 08:00 or off"),
+    ("timezone", "Your time zone: /timezone Europe/Istanbul"),
+    ("mode", "instant, digest or both"),
+    ("quiet", "Quiet hours: /quiet 22:00-07:00 or off"),
+    ("pause", "Hold all messages"),
+    ("resume", "Send held messages"),
+    ("status", "Rules, feeds, last alert, next digest"),
+    ("mute", "Mute a story's developments"),
+    ("stop", "Unsubscribe and delete this chat's data"),
+)
+
+WELCOME = (
+    "Welcome to storywatch: one alert per news story, then only what is new.\n"
+    "1. /watch S-400 (or any words, names, \"phrases\") to follow a topic.\n"
+    "2. You get one alert per story, however many outlets report it; developments "
+    "arrive as replies.\n"
+    "3. /help for the query language, /digest 08:00 and /timezone for the daily digest."
+)
+NOT_ADMIN = "Only chat admins can change storywatch settings here; anyone can use " \
+    "/watchlist and /status."
+WATCH_USAGE = "Usage: /watch QUERY, e.g. /watch S-400 -India or /watch \"air defense\" Turkey"
+
+
+def unknown(name: str) -> str:
+    """Reply to a command we do not have."""
+    return f"I don't know /{name[:40]}. /help lists what I can do."
+
+
+def help_text() -> str:
+    """/help: the commands and the query language."""
+    commands = "\n".join(f"/{name} — {about}" for name, about in COMMANDS)
+    return f"{commands}\n\n{describe_query_language()}"
+
+
+def watchlist(rules: Sequence[WatchRule]) -> str:
+    """/watchlist: the chat's rules with their short ids."""
+    if not rules:
+        return "No rules yet. Add one with /watch S-400."
+    return "Watching:\n" + "\n".join(f"#{r.number}  {r.query}" for r in rules)
+
+
+def _health(feed: FeedInfo) -> str:
+    if feed.last_error is None:
+        return "ok"
+    state = "failing" if is_failing(feed.error_count) else "error"
+    return f"{state} ({feed.error_count}x): {feed.last_error}"
+
+
+def feeds(items: Sequence[FeedInfo]) -> str:
+    """/feeds: every feed the chat reads and its health."""
+    if not items:
+        return "No feeds. Add one with /addfeed URL."
+    lines = [
+        f"{f.id}. {f.title or f.url}{'' if f.is_default else ' (added here)'} — {_health(f)}"
+        for f in items
+    ]
+    return "Feeds:\n" + "\n".join(lines)
+
+
+def _when(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M UTC") if at else "never"
+
+
+def status(chat: Chat, rules: Sequence[WatchRule], items: Sequence[FeedInfo],
+           state: ChatStatus, now: datetime) -> str:
+    """/status: rules, feeds and their health, last alert, next digest."""
+    s = chat.settings
+    broken = [f for f in items if f.last_error]
+    quiet = f"{s.quiet_start}–{s.quiet_end}" if s.quiet_start else "off"
+    lines = [
+        f"Mode: {s.mode.value}{' (paused)' if s.paused else ''}; time zone {s.timezone}; "
+        f"quiet hours {quiet}",
+        f"Rules: {len(rules)} — " + (", ".join(r.query for r in rules[:5]) or "none"),
+        f"Feeds: {len(items)}, {len(broken)} with errors",
+        *(f"  ! {f.title or f.url}: {f.last_error}" for f in broken[:5]),
+        f"Last alert: {_when(state.last_alert_at)}",
+        f"Next digest: {_when(next_digest_at(s, now))}",
+    ]
+    if state.pending or state.held:
+        lines.append(f"Waiting to be sent: {state.pending}; held: {state.held}")
+    return "\n".join(lines)

@@ -1,0 +1,57 @@
+"""The live watchlist: every chat's rules compiled into one index, rebuilt off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from bot.core.matcher import RuleHit, RuleIndex
+from bot.core.models import WatchRule
+from bot.services.store_port import Store
+
+
+@dataclass(frozen=True, slots=True)
+class ChatHit:
+    """A rule of a chat matched an article."""
+
+    chat_id: int
+    rule: WatchRule
+    hit: RuleHit
+
+
+class RuleBook:
+    """A cache of the rules table; the database stays the truth, so any process can rebuild it."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._index = RuleIndex.build(())
+        self._rules: dict[int, WatchRule] = {}
+        self._stale = True
+        self._lock = asyncio.Lock()
+
+    def mark_stale(self) -> None:
+        """Rules changed: the next `refresh` rebuilds the index."""
+        self._stale = True
+
+    async def refresh(self, force: bool = False) -> None:
+        """Rebuild from storage in a worker thread, then swap, so matching never blocks."""
+        async with self._lock:
+            if not (self._stale or force):
+                return
+            self._stale = False
+            rules = await self._store.all_rules()
+            pairs = [(r.id, r.query) for r in rules]
+            self._index = await asyncio.to_thread(RuleIndex.build, pairs)
+            self._rules = {r.id: r for r in rules}
+
+    def match(self, title: str, text: str) -> list[ChatHit]:
+        """Which chats' rules match; at most one hit per chat (its first matching rule)."""
+        found: dict[int, ChatHit] = {}
+        for hit in self._index.match(title, text):
+            rule = self._rules.get(hit.rule_id)
+            if rule is not None and rule.chat_id not in found:
+                found[rule.chat_id] = ChatHit(rule.chat_id, rule, hit)
+        return list(found.values())
+
+    def __len__(self) -> int:
+        return len(self._rules)

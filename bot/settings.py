@@ -1,0 +1,143 @@
+"""Validated settings: secrets from the environment, the rest from config/storywatch.toml."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG = Path("config/storywatch.toml")
+
+
+class FeedConfig(BaseModel):
+    """A default feed every chat watches."""
+
+    url: str
+    name: str = ""
+
+
+def _config_path() -> Path | None:
+    explicit = os.environ.get("STORYWATCH_CONFIG")
+    if explicit:
+        return Path(explicit)
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+
+
+def _secret(name: str) -> Any:
+    return Field(default=None, validation_alias=AliasChoices(name), repr=False)
+
+
+class Settings(BaseSettings):
+    """Everything the composition root needs; nothing reads the environment elsewhere."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="STORYWATCH_", extra="forbid", populate_by_name=True
+    )
+
+    telegram_bot_token: SecretStr | None = _secret("TELEGRAM_BOT_TOKEN")
+    slack_bot_token: SecretStr | None = _secret("SLACK_BOT_TOKEN")
+    slack_app_token: SecretStr | None = _secret("SLACK_APP_TOKEN")
+    slack_signing_secret: SecretStr | None = _secret("SLACK_SIGNING_SECRET")
+    telegram_webhook_secret: SecretStr | None = _secret("TELEGRAM_WEBHOOK_SECRET")
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///data/storywatch.db",
+        validation_alias=AliasChoices("DATABASE_URL", "STORYWATCH_DATABASE_URL", "database_url"),
+    )
+    telegram_api_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("TELEGRAM_API_BASE_URL", "telegram_api_base_url")
+    )
+    telegram_webhook_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("TELEGRAM_WEBHOOK_URL", "telegram_webhook_url")
+    )
+    slack_api_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_API_BASE_URL", "slack_api_base_url")
+    )
+    telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
+    slack_http_port: int = Field(default=3000, ge=1, le=65535)
+    listen_host: str = "0.0.0.0"
+    poll_interval_minutes: float = Field(default=10, gt=0, le=1440)
+    delivery_interval_seconds: float = Field(default=2, gt=0, le=3600)
+    digest_check_seconds: float = Field(default=60, gt=0, le=3600)
+    poll_concurrency: int = Field(default=64, ge=1, le=2000)
+    per_host_concurrency: int = Field(default=4, ge=1, le=100)
+    fetch_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    max_feed_bytes: int = Field(default=5_000_000, ge=10_000)
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    allow_private_feeds: bool = False
+    max_rules_per_chat: int = Field(default=50, ge=1, le=10_000)
+    story_window_hours: float = Field(default=72, gt=0, le=24 * 30)
+    max_delivery_attempts: int = Field(default=50, ge=1)
+    log_level: str = "INFO"
+    feeds: list[FeedConfig] = Field(default_factory=list)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = _config_path()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    def has_chat_platform(self) -> bool:
+        return self.telegram_bot_token is not None or self.slack_bot_token is not None
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual `postgres://` / `postgresql://` / `sqlite://` forms; use async drivers."""
+    for prefix, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(prefix):
+            return driver + url[len(prefix) :]
+    if not url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        raise ValueError("must be a sqlite:// or postgresql:// URL")
+    return url
+
+
+class SettingsError(Exception):
+    """A bad setting, explained in one line naming the key."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings, turning validation errors into one clear line."""
+    path = _config_path()
+    if path is not None and not path.exists():
+        raise SettingsError(f"STORYWATCH_CONFIG: no such file: {path}")
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "settings"
+        raise SettingsError(f"config error: {key}: {first['msg']}") from None
+    except ValueError as exc:  # a malformed TOML file
+        raise SettingsError(f"config error: {path}: {exc}") from None

@@ -1,0 +1,103 @@
+"""Runs the Slack side of the bot: Socket Mode or a signed HTTP endpoint, plus the notifier."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services.ports import CommandPort, Notifier
+from bot.slack.handlers import SlackCommandHandlers
+from bot.slack.notifier import SlackNotifier
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+API_TIMEOUT = 15  # seconds; a stuck call must not hold the outbox for slack-sdk's default 30
+
+
+class SlackRuntime:
+    """One Slack workspace: receives commands (Socket Mode if `app_token`, else HTTP) and
+    exposes `notifier` for deliveries. Nothing touches the network until `start()`."""
+
+    def __init__(
+        self,
+        bot_token: str,
+        commands: CommandPort,
+        *,
+        app_token: str | None = None,
+        signing_secret: str | None = None,
+        base_url: str | None = None,
+        host: str = "0.0.0.0",
+        port: int = 3000,
+    ) -> None:
+        if not app_token and not signing_secret:
+            # Without a secret anyone who finds the URL could run admin commands.
+            raise ValueError("Slack HTTP mode needs signing_secret (or use app_token)")
+        self._app_token = app_token
+        self._host, self._port = host, port
+        self._client = AsyncWebClient(
+            token=bot_token,
+            base_url=base_url or AsyncWebClient.BASE_URL,
+            timeout=API_TIMEOUT,
+            retry_handlers=[],  # no silent retries (429 included): the outbox retries, in order
+        )
+        self._app = AsyncApp(
+            client=self._client,
+            # Passed explicitly ("" in Socket Mode) so bolt never falls back to the environment.
+            signing_secret=signing_secret or "",
+            request_verification_enabled=True,  # signature + 5-minute timestamp window
+            name="storywatch",
+        )
+        SlackCommandHandlers(commands).register(self._app)
+        self.notifier: Notifier = SlackNotifier(self._client)
+        self._socket: AsyncSocketModeHandler | None = None
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def port(self) -> int | None:
+        """The bound HTTP port once started in HTTP mode (useful with port=0)."""
+        if self._runner is None or not self._runner.addresses:
+            return None
+        return int(self._runner.addresses[0][1])
+
+    async def start(self) -> None:
+        """Checks the token, then connects or listens; returns once running."""
+        identity = await self._client.auth_test()  # fail fast on a wrong bot token
+        log.info("Slack bot %s in team %s", identity.get("user_id"), identity.get("team"))
+        if self._app_token:
+            await self._start_socket_mode(self._app_token)
+        else:
+            await self._start_http()
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]  # bolt: untyped
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _start_socket_mode(self, app_token: str) -> None:
+        # slack-sdk retries a failed connect forever; a wrong app token should fail start() instead.
+        await self._client.apps_connections_open(app_token=app_token)
+        self._socket = AsyncSocketModeHandler(self._app, app_token, web_client=self._client)
+        await self._socket.connect_async()  # type: ignore[no-untyped-call]  # bolt: untyped
+
+    async def _start_http(self) -> None:
+        web_app = web.Application()
+        web_app.router.add_post(EVENTS_PATH, self._handle_http)
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, self._host, self._port).start()
+        self._runner = runner
+        log.info("Slack events endpoint on %s:%s%s", self._host, self.port, EVENTS_PATH)
+
+    async def _handle_http(self, request: web.Request) -> web.Response:
+        # Bolt verifies X-Slack-Signature and rejects stale timestamps (401) before any listener.
+        response = await self._app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)

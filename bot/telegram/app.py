@@ -1,0 +1,122 @@
+"""Telegram runtime: builds the PTB application, registers handlers, runs polling or a webhook."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import BotCommand
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot.services.ports import CommandPort, Notifier
+from bot.telegram.handlers import TelegramHandlers
+from bot.telegram.notifier import TelegramNotifier
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API = "https://api.telegram.org"
+# Update types we act on; everything else is not even fetched.
+ALLOWED_UPDATES = ("message", "channel_post", "callback_query")
+
+
+def rate_limiter() -> AIORateLimiter:
+    """Throttle below Telegram's flood limits, but never retry on our behalf.
+
+    30 messages/s overall and 20 per minute per group/channel (group_time_period is 60 s)
+    are Telegram's published limits. The ~1 message/s per private chat limit is not modelled
+    here: our outbox sends one chat's messages in order, one at a time. max_retries=0 means
+    a 429 is raised as RetryAfter, which the notifier turns into RateLimited so the outbox
+    reschedules the very message that was refused, keeping order.
+    """
+    return AIORateLimiter(
+        overall_max_rate=30,
+        overall_time_period=1,
+        group_max_rate=20,
+        group_time_period=60,
+        max_retries=0,
+    )
+
+
+def bot_commands(pairs: list[tuple[str, str]]) -> list[BotCommand]:
+    # Telegram wants bare lower-case names and a non-empty description of ≤ 256 characters.
+    return [
+        BotCommand(name.lstrip("/").lower(), (description or name)[:256])
+        for name, description in pairs
+    ]
+
+
+class TelegramRuntime:
+    """One bot account: answers commands and exposes `notifier` for outbound delivery."""
+
+    def __init__(
+        self,
+        token: str,
+        commands: CommandPort,
+        *,
+        base_url: str | None = None,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        listen: str = "0.0.0.0",
+        port: int = 8443,
+        rate_limit: bool = True,
+    ) -> None:
+        self._commands = commands
+        self._webhook_url = webhook_url
+        self._webhook_secret = webhook_secret
+        self._listen = listen
+        self._port = port
+        self.app = build_application(token, base_url or DEFAULT_API, rate_limit)
+        TelegramHandlers(commands).install(self.app)
+        self.notifier: Notifier = TelegramNotifier(self.app.bot)
+
+    async def start(self) -> None:
+        """Connect, publish the command menu and start receiving updates; returns once running.
+
+        Pending updates are never dropped: commands sent while the bot was down are answered.
+        """
+        await self.app.initialize()
+        await self.app.bot.set_my_commands(bot_commands(self._commands.command_list()))
+        await self._start_updates()
+        await self.app.start()
+        log.info("telegram bot @%s running", self.app.bot.username)
+
+    async def _start_updates(self) -> None:
+        updater = self.app.updater
+        assert updater is not None  # built with the default updater
+        if self._webhook_url is None:
+            await updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
+            return
+        # PTB's webhook server answers 403 to any request without this secret token header.
+        await updater.start_webhook(
+            listen=self._listen,
+            port=self._port,
+            url_path=urlsplit(self._webhook_url).path.lstrip("/"),
+            webhook_url=self._webhook_url,
+            secret_token=self._webhook_secret,
+            allowed_updates=list(ALLOWED_UPDATES),
+        )
+
+    async def stop(self) -> None:
+        """Stop receiving updates, finish the ones in hand, close connections."""
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+
+def build_application(
+    token: str, base_url: str, rate_limit: bool
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    base = base_url.rstrip("/")
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{base}/bot")
+        .base_file_url(f"{base}/file/bot")
+        .job_queue(None)  # scheduling belongs to bot.scheduler, not PTB
+    )
+    if rate_limit:
+        return builder.rate_limiter(rate_limiter()).build()
+    return builder.build()

@@ -1,0 +1,150 @@
+"""A tiny HTTP server on 127.0.0.1 for tests: canned answers per path, request log, ETag/304."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the server sends for one path. `hang` = accept the request and never answer."""
+
+    body: bytes = b""
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    hang: bool = False
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request the server received."""
+
+    path: str
+    headers: Mapping[str, str]
+
+
+class FeedServer:
+    """Serves canned answers on 127.0.0.1 (random port) from a background thread.
+
+    Usable as `with FeedServer() as server:` or `async with FeedServer() as server:`;
+    being a separate thread, it never blocks the test's event loop.
+
+        server.set("/feed.xml", rss_bytes, headers={"Content-Type": "application/rss+xml"},
+                   etag='"v1"')        # answers 304 to If-None-Match: "v1"
+        server.url("/feed.xml")        # http://127.0.0.1:PORT/feed.xml
+        server.count("/feed.xml")      # requests so far
+    Unknown paths get 404.
+    """
+
+    def __init__(self) -> None:
+        self._answers: dict[str, Answer] = {}
+        self._lock = threading.Lock()
+        self._released = threading.Event()  # lets hanging handlers finish at shutdown
+        self.requests: list[Seen] = []
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def set(
+        self,
+        path: str,
+        body: bytes | str = b"",
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        *,
+        etag: str | None = None,
+    ) -> None:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        with self._lock:
+            self._answers[path] = Answer(data, status, dict(headers or {}), etag)
+
+    def redirect(self, path: str, to: str, status: int = 302) -> None:
+        self.set(path, b"", status, {"Location": to})
+
+    def hang(self, path: str) -> None:
+        """Requests to `path` are read, then never answered (until the server stops)."""
+        with self._lock:
+            self._answers[path] = Answer(hang=True)
+
+    def count(self, path: str) -> int:
+        with self._lock:
+            return sum(1 for seen in self.requests if seen.path == path)
+
+    def start(self) -> FeedServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._released.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()
+
+    def __enter__(self) -> FeedServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> FeedServer:
+        return self.start()
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _answer_for(self, path: str, headers: Mapping[str, str]) -> Answer | None:
+        with self._lock:
+            self.requests.append(Seen(path, dict(headers)))
+            return self._answers.get(path)
+
+
+def _handler_for(server: FeedServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            answer = server._answer_for(path, {k.lower(): v for k, v in self.headers.items()})
+            if answer is None:
+                self._send(404, {}, b"not found")
+            elif answer.hang:
+                server._released.wait()
+                self.close_connection = True
+            elif answer.etag and self.headers.get("If-None-Match") == answer.etag:
+                self._send(304, {"ETag": answer.etag}, b"")
+            else:
+                extra = {"ETag": answer.etag} if answer.etag else {}
+                self._send(answer.status, {**answer.headers, **extra}, answer.body)
+
+        def _send(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+            try:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                if status != 304:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if status != 304:
+                    self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client stopped reading (size caps do that)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # keep test output clean
+
+    return Handler
