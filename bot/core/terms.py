@@ -14,7 +14,7 @@ _TOKEN = re.compile(
 _DESIGNATOR = re.compile(r"^(?:[A-Za-z]{1,4}-?\d{1,5}[A-Za-z]?|\d{1,4}[A-Za-z]{1,3})$")
 _NUMBER = re.compile(r"\d")
 _QUOTE = re.compile(r"[\"“”]([^\"“”]{12,300})[\"“”]")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9])")
+_SENTENCE_END = re.compile(r"([.!?…][\"”’)]?)\s+(?=[\"“‘(]?[A-Z0-9])")
 # A full stop after these ends an abbreviation, not a sentence (U.S. Secretary, Mr. Demir).
 _ABBREVIATION = re.compile(
     r"(?:\b(?:[A-Za-z]\.)+|\b(?:Mr|Mrs|Ms|Dr|Prof|St|Gen|Sen|Rep|Gov|Lt|Col|Sgt|Capt|Jr|Sr|Inc|"
@@ -123,7 +123,7 @@ def sentences(text: str) -> list[str]:
     """Split paragraphs and then sentences; blank pieces dropped."""
     out: list[str] = []
     for para in text.splitlines():
-        pieces = [p.strip() for p in _SENTENCE_END.split(para) if p.strip()]
+        pieces = [p.strip() for p in _SENTENCE_END.sub("\\1\n", para).split("\n") if p.strip()]
         for n, piece in enumerate(pieces):
             if n and _ABBREVIATION.search(pieces[n - 1]):
                 out[-1] = f"{out[-1]} {piece}"

@@ -99,6 +99,112 @@ def _original_span(starts: list[int], start: int, end: int) -> tuple[int, int]:
     return first, max(last, first + 1)
 
 
+# Byte tables for the fast path (text that folds to ASCII, one character per character):
+# letters are lower-cased, digits kept, everything else becomes a separator space.
+_ASCII = bytes(range(128))
+_NORMALIZE = bytes(
+    c + 32 if 65 <= c <= 90 else c if 48 <= c <= 57 or 97 <= c <= 122 else 32 for c in range(256)
+)
+_SHAPE = bytes(97 if chr(c).isalpha() else 48 if chr(c).isdigit() else 32 for c in range(128))
+_SHAPE += b" " * 128
+
+
+@dataclass(slots=True)
+class JoinedTokens:
+    """A text's folded tokens as one string " t1 t2 ... tn ", with spans mapped back lazily.
+
+    This is what the matcher scans: a term of n tokens is the substring " t1 ... tn ". Most
+    news text folds to ASCII one character for one character, so it is built with byte
+    translations at C speed; other text goes through `Tokenized`.
+    """
+
+    joined: str
+    _padded: str = ""  # fast path: " " + folded text with separators as spaces + " "
+    _inserted: tuple[int, ...] = ()  # fast path: _padded positions of letter/digit cut spaces
+    _slow: Tokenized | None = None
+
+    @classmethod
+    def of(cls, text: str) -> JoinedTokens:
+        ascii_text = _ascii_fold(text)
+        if ascii_text is None:
+            slow = Tokenized.of(text)
+            return cls(" " + " ".join(slow.words) + " ", _slow=slow)
+        folded = ascii_text.encode("ascii").translate(_NORMALIZE)
+        cuts = _letter_digit_cuts(ascii_text.encode("ascii").translate(_SHAPE))
+        if cuts:
+            pieces = [folded[a:b] for a, b in zip((0, *cuts), (*cuts, len(folded)), strict=True)]
+            folded = b" ".join(pieces)
+        squeezed = folded
+        while b"  " in squeezed:  # a few C-speed passes beat split/join on long texts
+            squeezed = squeezed.replace(b"  ", b" ")
+        joined = " " + squeezed.strip().decode("ascii") + " "
+        inserted = tuple(cut + rank + 1 for rank, cut in enumerate(cuts))
+        return cls(" " if joined == "  " else joined, " " + folded.decode("ascii") + " ", inserted)
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original [start, end) of the tokens covering joined[start:end] (token-aligned)."""
+        last = self.joined.rfind(" ", start, end) + 1
+        if self._slow is not None:
+            first_index = self.joined.count(" ", 0, start) - 1
+            last_index = first_index + self.joined.count(" ", start, last)
+            return self._slow.span(first_index)[0], self._slow.span(last_index)[1]
+        first_at = self._padded_start(start)
+        last_at = self._padded_start(last) + (end - last)
+        return self._original(first_at), self._original(last_at)
+
+    def _padded_start(self, start: int) -> int:
+        """Where the token starting at joined[start] starts in _padded.
+
+        Both strings hold the same non-space characters in the same order, so the token is the
+        occurrence in _padded with as many non-space characters before it.
+        """
+        word = self.joined[start : self.joined.find(" ", start)]
+        before = start - self.joined.count(" ", 0, start)
+        at = start - 1
+        while True:
+            at = self._padded.find(f" {word} ", at) + 1
+            if at - self._padded.count(" ", 0, at) >= before:
+                return at
+
+    def _original(self, padded_at: int) -> int:
+        return padded_at - 1 - bisect_left(self._inserted, padded_at)
+
+
+def _ascii_fold(text: str) -> str | None:
+    """`text` folded to ASCII with every character kept as one, or None when that is impossible."""
+    if text.isascii():
+        return text
+    others = set(text.encode("utf-8").translate(None, _ASCII).decode("utf-8"))
+    for char in others:
+        replacement = _ascii_replacement(char)
+        if replacement is None:
+            return None
+        text = text.replace(char, replacement)
+    return text
+
+
+@lru_cache(maxsize=16384)
+def _ascii_replacement(char: str) -> str | None:
+    """One ASCII character standing for `char` after folding, if there is one."""
+    folded = _fold_char(char)
+    if folded.isascii() and len(folded) == 1:
+        return folded
+    if folded and not any(c.isalnum() for c in folded):
+        return " "  # punctuation such as curly quotes, dashes, "…": a separator either way
+    return None  # a letter outside ASCII, an expansion such as "ß", or a bare mark
+
+
+def _letter_digit_cuts(shape: bytes) -> tuple[int, ...]:
+    """Positions where a letter run meets a digit run ("s400" -> 1): tokens split there."""
+    cuts: list[int] = []
+    for pair in (b"a0", b"0a"):
+        at = shape.find(pair)
+        while at >= 0:
+            cuts.append(at + 1)
+            at = shape.find(pair, at + 1)
+    return tuple(sorted(cuts))
+
+
 def tokens(text: str) -> list[Token]:
     """Folded letter runs and digit runs of `text`, each with its span in `text`."""
     tokenized = Tokenized.of(text)

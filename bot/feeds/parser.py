@@ -68,11 +68,14 @@ def parse_feed(
         raise FeedError(str(exc)) from None
     if _HTML_PAGE.match(decoded_prefix(body, 4096)):
         raise FeedError("not a feed: looks like an HTML page")
-    parsed = _run_feedparser(body, feed_url, content_type)
+    try:
+        parsed = _run_feedparser(body, feed_url, content_type)
+    except Exception as exc:  # third-party code on hostile input: still one clear line
+        raise FeedError(f"not a feed: the feed parser failed ({type(exc).__name__})") from exc
     feed: Mapping[str, Any] = parsed.get("feed", {})
     entries: list[Mapping[str, Any]] = list(parsed.get("entries", []))
     if not entries:
-        _check_empty(parsed)
+        _check_empty(parsed, content_type)
     title = plain_text(str(feed.get("title") or "")) or None
     source = title or (urlsplit(feed_url).hostname or feed_url)
     articles = _unique(to_article(e, feed_url, feed_id, source, now) for e in entries)
@@ -92,12 +95,14 @@ def _run_feedparser(body: bytes, feed_url: str, content_type: str | None) -> Any
     )
 
 
-def _check_empty(parsed: Mapping[str, Any]) -> None:
+def _check_empty(parsed: Mapping[str, Any], content_type: str | None) -> None:
     """A feed with no entries is fine if well formed; broken or unrecognised, it is an error."""
     exc = parsed.get("bozo_exception")
     if parsed.get("bozo") and isinstance(exc, xml.sax.SAXException):
         detail = normalise_space(str(exc))[:120]
         raise FeedError(f"not a feed: malformed XML with no readable items ({detail})")
+    if not parsed.get("version") and (content_type or "").lower().startswith("text/html"):
+        raise FeedError("not a feed: looks like an HTML page")
     if not parsed.get("version"):
         raise FeedError("not a feed: no RSS, Atom or RDF document found")
 

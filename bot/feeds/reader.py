@@ -169,7 +169,7 @@ async def check_feed(
             ) as reader:  # fmt: skip
                 result = await reader.read(FeedRef(id=0, url=source), now)
             return CheckResult(source, result.title, result.articles, result.error)
-    except (FeedError, OSError) as exc:
+    except (FeedError, FetchError, OSError) as exc:
         return CheckResult(source, error=_file_error(exc))
     return CheckResult(source, parsed.title, parsed.articles)
 

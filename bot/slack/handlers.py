@@ -37,6 +37,14 @@ def command_text(typed: str) -> str:
     return f"/{text}" if text else "/help"
 
 
+def slack_spelling(text: str, names: list[str]) -> str:
+    """Replies say "/watch S-400"; in Slack that is typed "/storywatch watch S-400"."""
+    if not names:
+        return text
+    pattern = rf"(?<![\w/])/({'|'.join(map(re.escape, names))})\b"
+    return re.sub(pattern, rf"{SLASH_COMMAND} \1", text)
+
+
 def strip_mentions(text: str, bot_user_id: str | None) -> str:
     """The mention text without the bot's own @-mention (any leading mention if id unknown)."""
     if bot_user_id:
@@ -71,6 +79,9 @@ class SlackCommandHandlers:
 
     def __init__(self, commands: CommandPort) -> None:
         self._commands = commands
+        self._names = sorted(
+            (name.lstrip("/") for name, _ in commands.command_list()), key=len, reverse=True
+        )
 
     def register(self, app: AsyncApp) -> None:
         app.command(SLASH_COMMAND)(self.on_slash_command)
@@ -125,10 +136,11 @@ class SlackCommandHandlers:
     async def _safely(self, call: Awaitable[CommandReply]) -> CommandReply:
         # The user is still waiting for an answer; a stack trace belongs in the log, not Slack.
         try:
-            return await call
+            reply = await call
         except Exception:
             log.exception("Slack command failed")
             return CommandReply(FAILURE_TEXT)
+        return CommandReply(slack_spelling(reply.text, self._names), reply.buttons)
 
 
 def _context(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -63,7 +64,9 @@ class TelegramRuntime:
     ) -> None:
         self._commands = commands
         self._webhook_url = webhook_url
-        self._webhook_secret = webhook_secret
+        # Without a secret anyone who finds the URL could post forged updates (say, a command
+        # "from" an admin), so webhook mode always has one: ours, or a random one we register.
+        self._webhook_secret = webhook_secret or secrets.token_urlsafe(32)
         self._listen = listen
         self._port = port
         self.app = build_application(token, base_url or DEFAULT_API, rate_limit)

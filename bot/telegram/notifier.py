@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import TypeVar
 
@@ -27,6 +29,7 @@ from bot.services.ports import (
 )
 from bot.telegram.render import PARSE_MODE, TelegramText, render
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Bad Request descriptions (lower-case fragments) that mean the chat cannot receive messages.
@@ -54,7 +57,8 @@ class ChatMigratedAway(DestinationGone):
     """The group became a supergroup: this address is gone, `new_chat_id` replaces it.
 
     Telegram also posts a service message with migrate_to_chat_id, which the handlers turn
-    into CommandPort.migrate_chat, so the outbox need only stop using the old id.
+    into CommandPort.migrate_chat. `send` follows the move once by itself, so this escapes
+    only if the new chat refuses too (a DestinationGone: the chat is really unreachable).
     """
 
     def __init__(self, new_chat_id: int) -> None:
@@ -97,6 +101,19 @@ def translate(error: TelegramError) -> DeliveryError:
     return TransientError(f"{type(error).__name__}: {error.message}")
 
 
+@contextmanager
+def parent_left_behind() -> Iterator[None]:
+    """A migrated group's messages stay in the old chat: edits and replies become MessageGone.
+
+    The outbox then sends anew, and `send` follows the migration. Retrying the same message id
+    in the new supergroup could edit an unrelated message of ours there.
+    """
+    try:
+        yield
+    except ChatMigratedAway as moved:
+        raise MessageGone(str(moved)) from moved
+
+
 async def translated(call: Awaitable[T]) -> T:
     """Await a Bot API call, raising only our DeliveryError family."""
     try:
@@ -118,33 +135,47 @@ class TelegramNotifier:
         self._bot = bot
 
     async def send(self, to: Address, message: OutboundMessage) -> str:
-        return await self._send(to, render(message, link_previews=to.link_previews), None)
+        out = render(message, link_previews=to.link_previews)
+        try:
+            return await self._send(to, out, None)
+        except ChatMigratedAway as moved:
+            # The handlers record the new id when Telegram's migration service message arrives;
+            # until then deliver there, so the alert is not lost nor the chat deactivated.
+            log.warning("chat %s is now %s; delivering there", to.platform_id, moved.new_chat_id)
+            return await self._send(
+                Address(str(moved.new_chat_id), None, to.link_previews), out, None
+            )
 
     async def reply(self, to: Address, parent: str, message: OutboundMessage) -> str:
         # No allow_sending_without_reply: if the story's alert is gone we want MessageGone,
         # so the outbox sends the update anew as the story's new anchor message.
-        return await self._send(to, render(message, link_previews=to.link_previews), parent)
+        out = render(message, link_previews=to.link_previews)
+        with parent_left_behind():
+            return await self._send(to, out, parent)
 
     async def edit(self, to: Address, ref: str, message: OutboundMessage) -> str:
         """Replace the text of message `ref`; alerts always render to one chunk (see render)."""
         out = render(message, link_previews=to.link_previews)
-        call = self._bot.edit_message_text(
-            out.chunks[0],
-            chat_id=chat_ref(to.platform_id),
-            message_id=int(ref),
-            parse_mode=PARSE_MODE,
-            reply_markup=out.keyboard,
-            link_preview_options=out.link_preview_options,
-        )
+        with parent_left_behind():
+            await self._edit(to, ref, out)
+        return ref
+
+    async def _edit(self, to: Address, ref: str, out: TelegramText) -> None:
         try:
-            await call
+            await self._bot.edit_message_text(
+                out.chunks[0],
+                chat_id=chat_ref(to.platform_id),
+                message_id=int(ref),
+                parse_mode=PARSE_MODE,
+                reply_markup=out.keyboard,
+                link_preview_options=out.link_preview_options,
+            )
         except BadRequest as error:
             # Same text again (a retried edit that had in fact arrived) is already the goal.
             if NOT_MODIFIED not in error.message.lower():
                 raise translate(error) from error
         except TelegramError as error:
             raise translate(error) from error
-        return ref
 
     async def _send(self, to: Address, out: TelegramText, parent: str | None) -> str:
         first: Message | None = None

@@ -41,6 +41,17 @@ def parse_article(line: str) -> Article:
     )
 
 
+def _read(line: str, number: int, err: TextIO) -> Article | None:
+    """The line's article, or None after telling `err` why the line is skipped."""
+    try:
+        return parse_article(line)
+    except KeyError as exc:
+        print(f"line {number}: skipped, missing field {exc}", file=err)
+    except (ValueError, TypeError) as exc:
+        print(f"line {number}: skipped, {exc}", file=err)
+    return None
+
+
 def cluster_lines(lines: Iterable[str], out: TextIO, err: TextIO) -> int:
     """Assign each line's article and write its verdict; return how many lines were skipped."""
     index = StoryIndex()
@@ -48,10 +59,8 @@ def cluster_lines(lines: Iterable[str], out: TextIO, err: TextIO) -> int:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            article = parse_article(line)
-        except (ValueError, KeyError, TypeError) as exc:
-            print(f"line {number}: skipped, {exc.__class__.__name__}: {exc}", file=err)
+        article = _read(line, number, err)
+        if article is None:
             skipped += 1
             continue
         verdict = index.assign(article)

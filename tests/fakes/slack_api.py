@@ -313,7 +313,7 @@ def signed_headers(
 
 
 def slash_command(
-    text: str, *, response_url: str, channel_id: str = "C0NEWS", user_id: str = "U0ALICE"
+    text: str, response_url: str, *, channel_id: str = "C0NEWS", user_id: str = "U0ALICE"
 ) -> dict[str, str]:
     """A /storywatch payload (form fields over HTTP, the envelope payload in Socket Mode)."""
     return {

@@ -11,8 +11,10 @@ Or standalone (for subprocess crash tests):
 
     python tests/fakes/telegram_api.py --port 8081 --state sent.jsonl
 
-which appends each accepted sendMessage/editMessageText to the state file as a JSON line and
-accepts `POST /_fake/updates` (a JSON update) to queue updates for getUpdates.
+which prints {"base_url": ..., "token": ...} once listening, appends each accepted
+sendMessage/editMessageText to the state file as a JSON line, and offers control endpoints:
+`POST /_fake/updates` (a raw update), `POST /_fake/message` ({"chat_id", "text", "user_id"},
+entities added for commands) and `GET /_fake/sent`.
 """
 
 from __future__ import annotations
@@ -194,6 +196,8 @@ class FakeBotApi:
         app.router.add_post("/bot{token}/{method}", self._handle)
         app.router.add_get("/bot{token}/{method}", self._handle)
         app.router.add_post("/_fake/updates", self._push_from_http)
+        app.router.add_post("/_fake/message", self._push_message_from_http)
+        app.router.add_get("/_fake/sent", self._sent_over_http)
         self._runner = web.AppRunner(app, shutdown_timeout=1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
@@ -316,6 +320,17 @@ class FakeBotApi:
         update_id = self.push_update(await request.json())
         return web.json_response({"ok": True, "result": update_id})
 
+    async def _push_message_from_http(self, request: web.Request) -> web.Response:
+        """{"chat_id": 42, "text": "/watch S-400", "user_id": 42}, entities added."""
+        body = await request.json()
+        message = self.push_message(
+            body["chat_id"], body["text"], user_id=body.get("user_id", 1001)
+        )
+        return web.json_response({"ok": True, "result": message})
+
+    async def _sent_over_http(self, request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "result": [r.__dict__ for r in self.sent]})
+
     # -- Bot API methods -------------------------------------------------------------------
     async def _api_getMe(self, params: dict[str, Any]) -> Any:
         return self.bot_user | {"can_join_groups": True, "can_read_all_group_messages": False}
@@ -335,8 +350,8 @@ class FakeBotApi:
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
         chat_id = params["chat_id"]
-        reply = params.get("reply_parameters")
-        orphan = reply and (chat_id, reply["message_id"]) not in self.chats.texts
+        reply: dict[str, Any] = params.get("reply_parameters") or {}
+        orphan = bool(reply) and (chat_id, reply["message_id"]) not in self.chats.texts
         if orphan and not reply.get("allow_sending_without_reply"):
             raise _Refused(ApiError(400, "Bad Request: message to be replied not found"))
         message_id = self.chats.new_message_id(chat_id)
@@ -372,7 +387,8 @@ class FakeBotApi:
         member: dict[str, Any] = {"status": status, "user": self._user(params["user_id"])}
         rights = {"administrator": ADMIN_RIGHTS, "restricted": RESTRICTED_RIGHTS}
         member |= dict.fromkeys(rights.get(status, ()), False)
-        extra = {"creator": {"is_anonymous": False}, "kicked": {"until_date": 0}}
+        extra: dict[str, dict[str, Any]] = {"creator": {"is_anonymous": False}}
+        extra["kicked"] = {"until_date": 0}
         return (
             member | extra.get(status, {}) | ({"until_date": 0} if status == "restricted" else {})
         )
@@ -395,9 +411,11 @@ class FakeBotApi:
     def _user(self, user_id: int) -> dict[str, Any]:
         return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
 
-    def _message(self, chat_id: int, text: str | None, user_id: int | None, **extra: Any) -> Any:
+    def _message(
+        self, chat_id: int, text: str | None, user_id: int | None, **extra: Any
+    ) -> dict[str, Any]:
         message_id = self.chats.new_message_id(chat_id)
-        message = {"message_id": message_id, "date": int(time.time())}
+        message: dict[str, Any] = {"message_id": message_id, "date": int(time.time())}
         message |= {"chat": self.chats.chat_json(chat_id), **extra}
         if user_id is not None:
             message["from"] = self._user(user_id)

@@ -15,7 +15,6 @@ import pytest
 from feedserver import FeedServer
 
 import bot.feeds.reader as reader_module
-from bot.core.cadence import MAX_BACKOFF
 from bot.feeds.fetcher import FetchError, cache_max_age, expires_at, read_capped, retry_after
 from bot.feeds.reader import HttpFeedReader
 from bot.services.ports import FeedReadResult, FeedRef
@@ -273,4 +272,3 @@ def test_header_questions() -> None:
     assert retry_after(date, NOW) == timedelta(minutes=30)
     assert retry_after(httpx.Headers({"Retry-After": "soon"}), NOW) is None
     assert retry_after(httpx.Headers({}), NOW) is None
-    assert MAX_BACKOFF >= timedelta(hours=2)

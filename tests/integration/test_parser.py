@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ def shared_files(group: str, pattern: str = "*") -> list[Path]:
     return sorted(p for p in folder.glob(pattern) if not p.name.startswith("LICENSE"))
 
 
-def needs_shared(paths: list[Path]) -> list[Path] | list[object]:
+def needs_shared(paths: list[Path]) -> list[Any]:
     """Parametrize over shared files, or one skipped case when /work/shared is absent."""
     if paths:
         return paths

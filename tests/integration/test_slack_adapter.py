@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
@@ -36,6 +37,7 @@ from bot.services.ports import (
     TransientError,
 )
 from bot.slack.app import EVENTS_PATH, SlackRuntime
+from bot.slack.handlers import command_text, slack_spelling, strip_mentions
 from bot.slack.notifier import SlackAuthError
 
 STORY = StoryView(
@@ -239,6 +241,38 @@ async def test_signed_slash_command_reaches_commands_and_answers_ephemerally() -
         assert answer["blocks"][-1]["elements"][0]["value"] == "u:1"
 
 
+class SlowCommands(RecordingCommands):
+    """Holds every command until the test releases it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def handle(self, ctx: CommandContext, text: str) -> CommandReply:
+        await self.release.wait()
+        return await super().handle(ctx, text)
+
+
+async def test_slash_command_is_acked_before_the_command_finishes() -> None:
+    commands = SlowCommands()
+    async with FakeSlackApi() as api, running(api, commands) as runtime:
+        body = urlencode(slash_command("status", response_url=api.response_url()))
+        assert await post_signed(runtime, body) == 200  # Slack got its ack; work still pending
+        assert commands.handled == [] and api.responses == []
+        commands.release.set()
+        await api.wait_for(lambda: bool(api.responses))
+        assert [text for _, text in commands.handled] == ["/status"]
+
+
+async def test_replies_name_commands_the_way_slack_users_type_them() -> None:
+    commands = RecordingCommands(CommandReply("No rules yet. Add one with /watch S-400."))
+    async with FakeSlackApi() as api, running(api, commands) as runtime:
+        body = urlencode(slash_command("watchlist", response_url=api.response_url()))
+        await post_signed(runtime, body)
+        await api.wait_for(lambda: bool(api.responses))
+        assert api.responses[0]["text"] == "No rules yet. Add one with /storywatch watch S-400."
+
+
 async def test_bare_slash_command_is_help() -> None:
     commands = RecordingCommands()
     async with FakeSlackApi() as api, running(api, commands) as runtime:
@@ -265,13 +299,15 @@ async def test_admin_check_is_lazy_cached_and_uses_users_info() -> None:
     async with FakeSlackApi() as api, running(api, commands) as runtime:
         api.set_user("U0BOSS", is_owner=True)
         api.set_user("U0ALICE")
+        # Without a response_url the answer goes out as chat.postEphemeral.
         await post_signed(runtime, urlencode(slash_command("help", response_url="")))
+        await api.wait_for(lambda: bool(api.ephemeral))
+        assert (api.ephemeral[0].user, api.ephemeral[0].text) == ("U0ALICE", "Watching S-400 (#1)")
         commands.asks_admin = True
-        for user in ("U0BOSS", "U0ALICE"):
-            url = api.response_url()
-            body = urlencode(slash_command("mode digest", response_url=url, user_id=user))
-            await post_signed(runtime, body)
-            await api.wait_for(lambda url=url: any(url.endswith(r["hook"]) for r in api.responses))
+        await post_signed(runtime, urlencode(slash_command("mode digest", "", user_id="U0BOSS")))
+        await api.wait_for(lambda: len(api.ephemeral) == 2)
+        await post_signed(runtime, urlencode(slash_command("mode digest", "", user_id="U0ALICE")))
+        await api.wait_for(lambda: len(api.ephemeral) == 3)
         assert commands.admin_answers == [True, True, False, False]
         assert [p["user"] for p in api.method_calls("users.info")] == ["U0BOSS", "U0ALICE"]
 
@@ -286,6 +322,16 @@ async def test_button_click_reaches_on_button_and_answers_ephemerally() -> None:
         assert (data, ctx.platform_chat_id, ctx.user_id) == ("mute:st-42", "C0NEWS", "U0ALICE")
         assert api.responses[0]["response_type"] == "ephemeral"
         assert api.responses[0]["text"] == "Muted this story."
+
+
+async def test_confirm_button_in_an_ephemeral_answer_replaces_that_answer() -> None:
+    commands = RecordingCommands(CommandReply("Unsubscribed."))
+    async with FakeSlackApi() as api, running(api, commands) as runtime:
+        payload = block_action("stop:confirm", response_url=api.response_url(), ephemeral=True)
+        await post_signed(runtime, urlencode({"payload": json.dumps(payload)}))
+        await api.wait_for(lambda: bool(api.responses))
+        assert [data for _, data in commands.pressed] == ["stop:confirm"]
+        assert api.responses[0]["replace_original"] is True
 
 
 async def test_app_mention_is_a_command_answered_in_its_thread() -> None:
@@ -307,7 +353,6 @@ async def test_http_mode_requires_a_signing_secret() -> None:
 
 async def test_start_fails_fast_on_a_wrong_bot_token() -> None:
     async with FakeSlackApi(bot_token="xoxb-other") as api:
-        runtime = SlackRuntime(BOT_TOKEN, RecordingCommands(), signing_secret="s")
         runtime = SlackRuntime(
             BOT_TOKEN, RecordingCommands(), signing_secret="s", base_url=api.base_url, port=0
         )
@@ -327,3 +372,25 @@ async def test_socket_mode_slash_command_is_acked_and_handled() -> None:
         await api.wait_for(lambda: bool(api.responses))
         assert [text for _, text in commands.handled] == ["/unwatch 1"]
         assert api.responses[0]["text"] == "Watching S-400 (#1)"
+
+
+# -- translating what users type -----------------------------------------------------------
+def test_command_text_unwraps_slack_links_and_entities() -> None:
+    assert command_text("addfeed <https://ex.example/rss?a=1&amp;b=2|ex.example/rss>") == (
+        "/addfeed https://ex.example/rss?a=1&b=2"
+    )
+    assert command_text("watch AT&amp;T &lt;b&gt;") == "/watch AT&T <b>"
+    assert command_text("/watch S-400") == "/watch S-400"
+    assert command_text("   ") == "/help"
+
+
+def test_only_the_bots_own_mention_is_stripped() -> None:
+    assert strip_mentions("<@U0BOT> watch <@U0ALICE>", "U0BOT") == "watch <@U0ALICE>"
+    assert strip_mentions("<@U0BOT|storywatch> help", None) == "help"
+
+
+def test_slack_spelling_leaves_urls_alone() -> None:
+    text = "Try /watch S-400, /watchlist, https://ex.example/watch and /unknown"
+    assert slack_spelling(text, ["watch", "watchlist"]) == (
+        "Try /storywatch watch S-400, /storywatch watchlist, https://ex.example/watch and /unknown"
+    )

@@ -32,7 +32,7 @@ from bot.services.ports import (
     TransientError,
 )
 from bot.telegram.app import TelegramRuntime
-from bot.telegram.notifier import ChatMigratedAway, TelegramNotifier
+from bot.telegram.notifier import TelegramNotifier
 
 USER, GROUP, CHANNEL = 1001, -1001234567890, -1009876543210
 STORY = StoryView(
@@ -59,11 +59,11 @@ class RecordingCommands:
     async def handle(self, ctx: CommandContext, text: str) -> CommandReply:
         if text.startswith("/mode"):  # a settings command: the service asks is_admin lazily
             self.admin_answers.append(await ctx.is_admin())
-        await self._record(lambda: (self.texts.append(text), self.contexts.append(ctx)))
+        await self._record(lambda: self._seen(ctx, self.texts, text))
         return CommandReply(f"You said {text} <ok>", (Button("Stop", "stop:confirm"),))
 
     async def on_button(self, ctx: CommandContext, data: str) -> CommandReply:
-        await self._record(lambda: (self.buttons.append(data), self.contexts.append(ctx)))
+        await self._record(lambda: self._seen(ctx, self.buttons, data))
         return CommandReply("Muted: S-400 moved to Crimea")
 
     async def migrate_chat(self, platform: str, old_id: str, new_id: str) -> None:
@@ -75,6 +75,10 @@ class RecordingCommands:
     async def wait_for(self, predicate: Callable[[], Any]) -> None:
         async with asyncio.timeout(5), self._changed:
             await self._changed.wait_for(predicate)
+
+    def _seen(self, ctx: CommandContext, into: list[str], value: str) -> None:
+        self.contexts.append(ctx)
+        into.append(value)
 
     async def _record(self, change: Callable[[], object]) -> None:
         async with self._changed:
@@ -204,7 +208,6 @@ async def test_429_is_rate_limited_with_retry_after_and_no_hidden_retry(
     [
         (BLOCKED, DestinationGone),
         (CHAT_NOT_FOUND, DestinationGone),
-        (migrated(-1005550001), ChatMigratedAway),
         (BAD_ENTITIES, TransientError),
     ],
 )
@@ -213,10 +216,29 @@ async def test_api_errors_become_our_error_family(
 ) -> None:
     bot.api.fail_next("sendMessage", error)
 
-    with pytest.raises(expected) as caught:
+    with pytest.raises(expected):
         await bot.runtime.notifier.send(Address(str(USER)), ALERT)
-    if isinstance(caught.value, ChatMigratedAway):
-        assert caught.value.new_chat_id == -1005550001
+
+
+async def test_send_to_a_migrated_group_lands_in_the_new_supergroup(bot: Running) -> None:
+    bot.api.fail_next("sendMessage", migrated(GROUP), chat_id=-4001)
+
+    ref = await bot.runtime.notifier.send(Address("-4001"), ALERT)
+
+    [alert] = bot.api.sent
+    assert (alert.chat_id, str(alert.message_id)) == (GROUP, ref)
+
+
+async def test_update_or_edit_in_a_migrated_group_is_message_gone(bot: Running) -> None:
+    update = UpdateMessage(STORY, "A second battery", Source("BBC", "https://b"))
+    bot.api.fail_next("sendMessage", migrated(GROUP), chat_id=-4001)
+    bot.api.fail_next("editMessageText", migrated(GROUP), chat_id=-4001)
+
+    with pytest.raises(MessageGone):  # the alert stayed in the old chat: the outbox sends anew
+        await bot.runtime.notifier.reply(Address("-4001"), "3", update)
+    with pytest.raises(MessageGone):
+        await bot.runtime.notifier.edit(Address("-4001"), "3", ALERT)
+    assert bot.api.sent == [] and bot.api.edits == []
 
 
 async def test_unreachable_api_is_transient() -> None:
