@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     delivery_interval_seconds: float = Field(default=2, gt=0, le=3600)
     digest_check_seconds: float = Field(default=60, gt=0, le=3600)
     poll_concurrency: int = Field(default=64, ge=1, le=2000)
-    per_host_concurrency: int = Field(default=4, ge=1, le=100)
+    per_host_concurrency: int = Field(default=4, ge=1, le=1000)
     fetch_timeout_seconds: float = Field(default=10, gt=0, le=300)
     max_feed_bytes: int = Field(default=5_000_000, ge=10_000)
     max_redirects: int = Field(default=5, ge=0, le=20)

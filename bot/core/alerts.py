@@ -93,8 +93,13 @@ def _source_of(article: Article) -> Source:
 
 
 def _for_target(
-    target: ChatTarget, article: Article, kind: StoryKind, whats_new: str, view: StoryView,
-    gained_source: bool, now: datetime,
+    target: ChatTarget,
+    article: Article,
+    kind: StoryKind,
+    whats_new: str,
+    view: StoryView,
+    gained_source: bool,
+    now: datetime,
 ) -> tuple[list[PlannedMessage | None], NewMatch | None]:
     if not target.following:
         if not target.rule_label:
@@ -107,7 +112,9 @@ def _for_target(
         edit = AlertMessage(view, target.highlight or Highlight(""), target.matched_terms)
         out.append(_schedule(target, MessageKind.SOURCES, "", edit, now))
     if kind is StoryKind.DEVELOPMENT and not target.muted:
-        update = UpdateMessage(view, whats_new, _source_of(article), target.highlight or Highlight(""))
+        update = UpdateMessage(
+            view, whats_new, _source_of(article), target.highlight or Highlight("")
+        )
         out.append(_schedule(target, MessageKind.UPDATE, article.id, update, now))
     return out, None
 

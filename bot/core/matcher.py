@@ -12,22 +12,20 @@ keeps its first half or its second half intact, so the automaton indexes " first
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import accumulate
 
 import ahocorasick
 
 from bot.core.models import Highlight
 from bot.core.query import Node, Not, Or, Query, QueryError, Term, parse_query
-from bot.core.text import Tokenized, one_edit_apart
+from bot.core.text import JoinedTokens, one_edit_apart
 
 FUZZY_MIN_LETTERS = 6
 FIELDS = ("title", "text")
 
 TermKey = tuple[str, tuple[str, ...]]
-Occurrence = tuple[str, int, int]  # (field, start in the joined string, token count)
+Occurrence = tuple[str, int, int]  # (field, start, end) in the field's joined tokens
 _Entry = tuple[TermKey, int, int]  # (term, how to read the hit, pattern length)
 _SEQUENCE, _PREFIX, _SUFFIX = 0, 1, 2
 
@@ -90,17 +88,16 @@ class RuleIndex:
         """Every rule matching the article, in build order, with spans of its found terms."""
         if self._automaton is None:
             return []
-        sources = {"title": Tokenized.of(title), "text": Tokenized.of(text)}
+        fields = {"title": (title, JoinedTokens.of(title)), "text": (text, JoinedTokens.of(text))}
         found: dict[TermKey, set[Occurrence]] = {}
-        for field, tokenized in sources.items():
-            _scan(self._automaton, field, tokenized.words, found)
+        for field, (_, tokens) in fields.items():
+            _scan(self._automaton, field, tokens.joined, found)
         candidates = sorted({i for key in found for i in self._rules_by_term.get(key, ())})
-        locate = _Locator(sources)
         hits = []
         for index in candidates:
             rule = self._rules[index]
             if _holds(rule.root, found):
-                hits.append(_rule_hit(rule, found, locate))
+                hits.append(_rule_hit(rule, found, fields))
         return hits
 
 
@@ -177,38 +174,39 @@ def _automaton(patterns: dict[str, list[_Entry]]) -> ahocorasick.Automaton | Non
 
 
 def _scan(
-    automaton: ahocorasick.Automaton,
-    field: str,
-    words: list[str],
-    found: dict[TermKey, set[Occurrence]],
+    automaton: ahocorasick.Automaton, field: str, joined: str, found: dict[TermKey, set[Occurrence]]
 ) -> None:
-    """Record every term occurrence in one field's tokens."""
-    joined = " " + " ".join(words) + " "
-    for end, entries in automaton.iter(joined):
+    """Record every term occurrence in one field's joined tokens."""
+    for last, entries in automaton.iter(joined):
         for key, how, size in entries:
-            start = _hit_start(joined, end, how, size)
-            if how == _SEQUENCE or _fuzzy_sequence_at(joined, start, key[1]):
-                found.setdefault(key, set()).add((field, start, len(key[1])))
+            if how == _SEQUENCE:  # the hit is " t1 ... tn ": `last` is its closing space
+                found.setdefault(key, set()).add((field, last - size + 2, last))
+                continue
+            start = _hit_start(joined, last, how, size)
+            end = _fuzzy_sequence_at(joined, start, key[1])
+            if end >= 0:
+                found.setdefault(key, set()).add((field, start, end))
 
 
-def _hit_start(joined: str, end: int, how: int, size: int) -> int:
-    """Start (in the joined string) of the first token of the term a hit belongs to."""
+def _hit_start(joined: str, last: int, how: int, size: int) -> int:
+    """Start (in the joined string) of the first token of the fuzzy term a hit belongs to."""
     if how == _SUFFIX:  # the hit is the end of a word: its start is after the previous space
-        return joined.rfind(" ", 0, end - size + 1) + 1
-    return end - size + 2  # the hit begins with the space before the first token
+        return joined.rfind(" ", 0, last - size + 1) + 1
+    return last - size + 2  # the hit begins with the space before the first token
 
 
-def _fuzzy_sequence_at(joined: str, start: int, wanted: tuple[str, ...]) -> bool:
-    """Whether the tokens from `start` on match `wanted`, 6+ letter tokens within one edit."""
+def _fuzzy_sequence_at(joined: str, start: int, wanted: tuple[str, ...]) -> int:
+    """End of the tokens from `start` matching `wanted` (6+ letters: within one edit), or -1."""
+    end = start - 1
     for target in wanted:
         end = joined.find(" ", start)
         if end < 0:
-            return False
+            return -1
         word = joined[start:end]
         if word != target and not (_is_fuzzy_token(target) and one_edit_apart(word, target)):
-            return False
+            return -1
         start = end + 1
-    return True
+    return end
 
 
 def _holds(node: Node, found: dict[TermKey, set[Occurrence]]) -> bool:
@@ -221,34 +219,16 @@ def _holds(node: Node, found: dict[TermKey, set[Occurrence]]) -> bool:
     return any(results) if isinstance(node, Or) else all(results)
 
 
-class _Locator:
-    """Turns joined-string occurrences back into spans of the original title or text."""
-
-    def __init__(self, sources: dict[str, Tokenized]) -> None:
-        self._sources = sources
-        self._starts: dict[str, list[int]] = {}
-
-    def span(self, field: str, start: int, count: int) -> tuple[int, int]:
-        tokenized = self._sources[field]
-        if field not in self._starts:
-            lengths = accumulate(map(len, tokenized.words), initial=0)
-            # Token k starts at 1 + k + (length of the k tokens before it) in the joined string.
-            self._starts[field] = [1 + k + total for k, total in enumerate(lengths)]
-        first = bisect_left(self._starts[field], start)
-        return tokenized.span(first)[0], tokenized.span(first + count - 1)[1]
-
-    def original(self, field: str) -> str:
-        return self._sources[field].original
-
-
-def _rule_hit(rule: _Rule, found: dict[TermKey, set[Occurrence]], locate: _Locator) -> RuleHit:
+def _rule_hit(
+    rule: _Rule, found: dict[TermKey, set[Occurrence]], fields: dict[str, tuple[str, JoinedTokens]]
+) -> RuleHit:
     spans: set[tuple[str, int, int]] = set()
     for key, only in rule.shown:
-        for field, start, count in found.get(key, ()):
+        for field, start, end in found.get(key, ()):
             if only in (None, field):
-                spans.add((field, *locate.span(field, start, count)))
+                spans.add((field, *fields[field][1].span(start, end)))
     ordered = sorted(spans, key=lambda s: (FIELDS.index(s[0]), s[1], s[2]))
-    words = dict.fromkeys(locate.original(f)[s:e] for f, s, e in ordered)
+    words = dict.fromkeys(fields[f][0][s:e] for f, s, e in ordered)
     return RuleHit(rule.rule_id, tuple(ordered), tuple(words))
 
 

@@ -46,6 +46,8 @@ class MatchSettings:
     merge_threshold: float = 20.0  # two live stories this close to one article are one story
     min_coverage: float = 0.1  # share of the article's weight the story must explain
     time_penalty: float = 0.2  # share of the score lost by a story idle for a whole window
+    prior_documents: int = 1000  # see terms.DocumentFrequency
+    merge_overlap: float = 0.3  # and they must share this much between themselves
 
 
 def url_key(url: str) -> str:
@@ -67,7 +69,7 @@ class StoryIndex:
     ) -> None:
         self._window = window
         self._settings = settings or MatchSettings()
-        self._df = t.DocumentFrequency()
+        self._df = t.DocumentFrequency(self._settings.prior_documents)
         self._stories: OrderedDict[str, StoryState] = OrderedDict()  # least recently active first
         self._postings: dict[str, set[str]] = {}
         self._article_story: dict[str, str] = {}
@@ -134,13 +136,26 @@ class StoryIndex:
         if not scored:
             return None
         # The largest fragment survives: most of the story's readers already know its id.
-        group = [scored[0][1]]
-        group += [s for score, s in scored[1:] if score >= self._settings.merge_threshold]
+        top = scored[0][1]
+        group = [top] + [
+            s
+            for score, s in scored[1:]
+            if score >= self._settings.merge_threshold
+            and self._overlap(top, s) >= self._settings.merge_overlap
+        ]
         best = max(group, key=lambda s: s.size)
         for other in group:
             if other is not best:
                 self._merge(best, other)
         return best
+
+    def _overlap(self, a: StoryState, b: StoryState) -> float:
+        """How much two stories share on their own, so a round-up headline naming two stories
+        cannot weld them together: IDF-weighted overlap of typical terms, over the smaller."""
+        weight_a = {term: self._df.idf(term) * n / a.size for term, n in a.profile.items()}
+        weight_b = {term: self._df.idf(term) * n / b.size for term, n in b.profile.items()}
+        common = sum(min(w, weight_b[term]) for term, w in weight_a.items() if term in weight_b)
+        return common / (min(sum(weight_a.values()), sum(weight_b.values())) or 1.0)
 
     def _merge(self, survivor: StoryState, other: StoryState) -> None:
         del self._stories[other.id]

@@ -143,7 +143,7 @@ class JoinedTokens:
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original [start, end) of the tokens covering joined[start:end] (token-aligned)."""
-        last = self.joined.rfind(" ", start, end) + 1
+        last = max(start, self.joined.rfind(" ", start, end) + 1)
         if self._slow is not None:
             first_index = self.joined.count(" ", 0, start) - 1
             last_index = first_index + self.joined.count(" ", start, last)

@@ -46,13 +46,7 @@ class SlackRuntime:
             timeout=API_TIMEOUT,
             retry_handlers=[],  # no silent retries (429 included): the outbox retries, in order
         )
-        self._app = AsyncApp(
-            client=self._client,
-            # Passed explicitly ("" in Socket Mode) so bolt never falls back to the environment.
-            signing_secret=signing_secret or "",
-            request_verification_enabled=True,  # signature + 5-minute timestamp window
-            name="storywatch",
-        )
+        self._app = _bolt_app(self._client, signing_secret)
         SlackCommandHandlers(commands).register(self._app)
         self.notifier: Notifier = SlackNotifier(self._client)
         self._socket: AsyncSocketModeHandler | None = None
@@ -101,3 +95,13 @@ class SlackRuntime:
         # Bolt verifies X-Slack-Signature and rejects stale timestamps (401) before any listener.
         response = await self._app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
+
+
+def _bolt_app(client: AsyncWebClient, signing_secret: str | None) -> AsyncApp:
+    return AsyncApp(
+        client=client,
+        # Passed explicitly ("" in Socket Mode) so bolt never falls back to the environment.
+        signing_secret=signing_secret or "",
+        request_verification_enabled=True,  # signature + 5-minute timestamp window
+        name="storywatch",
+    )

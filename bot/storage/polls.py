@@ -6,7 +6,9 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.alerts import PlannedMessage
@@ -26,40 +28,63 @@ class PollStore:
         """Articles, stories, matches and outbox rows land together or not at all, so a crash
         between polling and sending loses nothing and never alerts twice."""
         async with self.engine.begin() as conn:
-            for result in batch.feed_results:
-                await _save_feed_result(conn, result, now)
-            for stored in batch.articles:
-                await _save_article(conn, stored, now)
+            await _save_feed_results(conn, batch.feed_results, now)
+            await _insert_ignoring_duplicates(conn, t.articles, [
+                _article_row(stored, now) for stored in batch.articles])
             for story_id, record in batch.stories.items():
                 await _save_story(conn, story_id, record)
-            for match in batch.matches:
-                await _save_match(conn, match.chat_id, match.story_id, match.rule_label, now)
+            await _insert_ignoring_duplicates(conn, t.story_matches, [
+                {"chat_id": m.chat_id, "story_id": m.story_id, "rule_label": m.rule_label,
+                 "matched_at": now} for m in batch.matches])
             for message in batch.messages:
                 await _save_message(conn, message, now)
 
 
-async def _save_feed_result(conn: AsyncConnection, result: FeedReadResult, now: datetime) -> None:
-    values: dict[str, Any] = {"next_poll_at": result.next_poll_at}
-    if result.error is None:
-        values.update(error_count=0, last_error=None, last_ok_at=now)
-        if not result.not_modified:
-            values.update(etag=result.etag, last_modified=result.last_modified)
-        if result.title:
-            values["title"] = result.title
-    else:
-        values.update(error_count=t.feeds.c.error_count + 1, last_error=result.error)
-    await conn.execute(update(t.feeds).where(t.feeds.c.id == result.feed_id).values(**values))
-
-
-async def _save_article(conn: AsyncConnection, stored: StoredArticle, now: datetime) -> None:
-    exists = await conn.scalar(select(t.articles.c.id).where(t.articles.c.id == stored.article.id))
-    if exists is not None:
+async def _insert_ignoring_duplicates(
+    conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]
+) -> None:
+    """One multi-row insert; rows whose key exists already (another worker won) are skipped."""
+    if not rows:
         return
+    dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    await conn.execute(dialect_insert(table).on_conflict_do_nothing(), rows)
+
+
+_FEED = t.feeds.c
+_UNCHANGED = update(t.feeds).where(_FEED.id == bindparam("fid")).values(
+    next_poll_at=bindparam("next_poll_at"), error_count=0, last_error=None,
+    last_ok_at=bindparam("now"))
+_CHANGED = _UNCHANGED.values(etag=bindparam("etag"), last_modified=bindparam("last_modified"),
+                             title=func.coalesce(bindparam("title"), _FEED.title))
+_FAILED = update(t.feeds).where(_FEED.id == bindparam("fid")).values(
+    next_poll_at=bindparam("next_poll_at"), error_count=_FEED.error_count + 1,
+    last_error=bindparam("error"))
+
+
+async def _save_feed_results(
+    conn: AsyncConnection, results: list[FeedReadResult], now: datetime
+) -> None:
+    """Three executemany updates instead of one statement per feed (10,000 feeds a cycle)."""
+    groups: dict[Any, list[dict[str, Any]]] = {_UNCHANGED: [], _CHANGED: [], _FAILED: []}
+    for r in results:
+        row = {"fid": r.feed_id, "next_poll_at": r.next_poll_at, "now": now}
+        if r.error is not None:
+            groups[_FAILED].append({**row, "error": r.error})
+        elif r.not_modified:
+            groups[_UNCHANGED].append(row)
+        else:
+            groups[_CHANGED].append({**row, "etag": r.etag, "last_modified": r.last_modified,
+                                     "title": r.title or None})
+    for statement, rows in groups.items():
+        if rows:
+            await conn.execute(statement, rows)
+
+
+def _article_row(stored: StoredArticle, now: datetime) -> dict[str, Any]:
     a = stored.article
-    await conn.execute(insert(t.articles).values(
-        id=a.id, feed_id=a.feed_id or None, url=a.url, title=a.title, text=a.text,
-        source=a.source, published=a.published, story_id=stored.story_id,
-        kind=stored.kind.value, fetched_at=now))
+    return {"id": a.id, "feed_id": a.feed_id or None, "url": a.url, "title": a.title,
+            "text": a.text, "source": a.source, "published": a.published,
+            "story_id": stored.story_id, "kind": stored.kind.value, "fetched_at": now}
 
 
 async def _save_story(conn: AsyncConnection, story_id: str, record: StoryRecord) -> None:
@@ -75,15 +100,6 @@ async def _save_story(conn: AsyncConnection, story_id: str, record: StoryRecord)
         await conn.execute(insert(t.stories).values(
             id=story_id, first_seen=record.first_seen, developments=record.new_developments,
             **values))
-
-
-async def _save_match(
-    conn: AsyncConnection, chat_id: int, story_id: str, label: str, now: datetime
-) -> None:
-    key = and_(t.story_matches.c.chat_id == chat_id, t.story_matches.c.story_id == story_id)
-    if await conn.scalar(select(t.story_matches.c.chat_id).where(key)) is None:
-        await conn.execute(insert(t.story_matches).values(
-            chat_id=chat_id, story_id=story_id, rule_label=label, matched_at=now))
 
 
 def _same_message(m: PlannedMessage) -> Any:

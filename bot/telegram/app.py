@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.services.ports import CommandPort, Notifier
@@ -19,6 +21,7 @@ log = logging.getLogger(__name__)
 DEFAULT_API = "https://api.telegram.org"
 # Update types we act on; everything else is not even fetched.
 ALLOWED_UPDATES = ("message", "channel_post", "callback_query")
+COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 
 
 def rate_limiter() -> AIORateLimiter:
@@ -40,11 +43,9 @@ def rate_limiter() -> AIORateLimiter:
 
 
 def bot_commands(pairs: list[tuple[str, str]]) -> list[BotCommand]:
-    # Telegram wants bare lower-case names and a non-empty description of ≤ 256 characters.
-    return [
-        BotCommand(name.lstrip("/").lower(), (description or name)[:256])
-        for name, description in pairs
-    ]
+    """The menu entries Telegram accepts: [a-z0-9_]{1,32} names, descriptions of 1–256 chars."""
+    named = ((name.lstrip("/").lower(), about or name) for name, about in pairs)
+    return [BotCommand(name, about[:256]) for name, about in named if COMMAND_NAME.fullmatch(name)]
 
 
 class TelegramRuntime:
@@ -79,10 +80,17 @@ class TelegramRuntime:
         Pending updates are never dropped: commands sent while the bot was down are answered.
         """
         await self.app.initialize()
-        await self.app.bot.set_my_commands(bot_commands(self._commands.command_list()))
+        await self._publish_menu()
         await self._start_updates()
         await self.app.start()
         log.info("telegram bot @%s running", self.app.bot.username)
+
+    async def _publish_menu(self) -> None:
+        try:
+            await self.app.bot.set_my_commands(bot_commands(self._commands.command_list()))
+        except TelegramError as error:
+            # The menu is a convenience; typed commands work without it, so keep starting.
+            log.warning("could not publish the command menu: %s", error)
 
     async def _start_updates(self) -> None:
         updater = self.app.updater

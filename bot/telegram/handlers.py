@@ -79,15 +79,14 @@ def topic_of(message: object) -> int | None:
 def context_for(
     bot: Bot, chat: Chat, user: User | None, sender_chat: Chat | None, thread: int | None
 ) -> CommandContext:
-    sender = user or sender_chat or chat
-    name = user.full_name if user else (sender_chat.title or "") if sender_chat else ""
+    sender = user or sender_chat or chat  # channel posts have no user: the channel speaks
     return CommandContext(
         platform=PLATFORM,
         platform_chat_id=str(chat.id),
         user_id=str(sender.id),
         is_admin=admin_check(bot, chat, user, sender_chat),
         thread_id=str(thread) if thread is not None else None,
-        user_name=name,
+        user_name=user.full_name if user else getattr(sender_chat, "title", None) or "",
     )
 
 

@@ -26,6 +26,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -34,41 +35,22 @@ from aiohttp import web
 JSON_FIELDS = {"reply_markup", "reply_parameters", "link_preview_options", "commands"}
 INT_FIELDS = {"chat_id", "message_id", "user_id", "offset", "limit", "timeout"}
 INT_FIELDS |= {"message_thread_id"}
-ADMIN_RIGHTS = tuple(
-    [
-        "can_be_edited",
-        "is_anonymous",
-        "can_manage_chat",
-        "can_delete_messages",
-        "can_manage_video_chats",
-        "can_restrict_members",
-        "can_promote_members",
-        "can_change_info",
-        "can_invite_users",
-        "can_post_stories",
-        "can_edit_stories",
-        "can_delete_stories",
-    ]
+# Fields the Bot API always sends for these member statuses (space-separated, all False here).
+ADMIN_RIGHTS = (
+    "can_be_edited is_anonymous can_manage_chat can_delete_messages can_manage_video_chats "
+    "can_restrict_members can_promote_members can_change_info can_invite_users "
+    "can_post_stories can_edit_stories can_delete_stories"
 )
-RESTRICTED_RIGHTS = tuple(
-    [
-        "is_member",
-        "can_change_info",
-        "can_invite_users",
-        "can_pin_messages",
-        "can_send_messages",
-        "can_send_polls",
-        "can_send_other_messages",
-        "can_add_web_page_previews",
-        "can_manage_topics",
-        "can_send_audios",
-        "can_send_documents",
-        "can_send_photos",
-        "can_send_videos",
-        "can_send_video_notes",
-        "can_send_voice_notes",
-    ]
+RESTRICTED_RIGHTS = (
+    "is_member can_change_info can_invite_users can_pin_messages can_send_messages "
+    "can_send_polls can_send_other_messages can_add_web_page_previews can_manage_topics "
+    "can_send_audios can_send_documents can_send_photos can_send_videos "
+    "can_send_video_notes can_send_voice_notes"
 )
+# Tags Telegram accepts with parse_mode=HTML.
+HTML_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre"}
+HTML_TAGS |= {"span", "tg-spoiler", "tg-emoji", "blockquote"}
+MAX_TEXT = 4096
 
 
 @dataclass(frozen=True)
@@ -202,7 +184,7 @@ class FakeBotApi:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = int(self._runner.addresses[0][1])
 
     async def close(self) -> None:
         self._closing = True
@@ -350,6 +332,7 @@ class FakeBotApi:
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
         chat_id = params["chat_id"]
+        _check_text(params)
         reply: dict[str, Any] = params.get("reply_parameters") or {}
         orphan = bool(reply) and (chat_id, reply["message_id"]) not in self.chats.texts
         if orphan and not reply.get("allow_sending_without_reply"):
@@ -359,6 +342,7 @@ class FakeBotApi:
 
     async def _api_editMessageText(self, params: dict[str, Any]) -> Any:
         key = (params["chat_id"], params["message_id"])
+        _check_text(params)
         if key not in self.chats.texts:
             raise _Refused(EDIT_NOT_FOUND)
         if self.chats.texts[key] == (params["text"], params.get("reply_markup")):
@@ -386,7 +370,7 @@ class FakeBotApi:
         status = self.chats.members.get((params["chat_id"], params["user_id"]), "member")
         member: dict[str, Any] = {"status": status, "user": self._user(params["user_id"])}
         rights = {"administrator": ADMIN_RIGHTS, "restricted": RESTRICTED_RIGHTS}
-        member |= dict.fromkeys(rights.get(status, ()), False)
+        member |= dict.fromkeys(rights.get(status, "").split(), False)
         extra: dict[str, dict[str, Any]] = {"creator": {"is_anonymous": False}}
         extra["kicked"] = {"until_date": 0}
         return (
@@ -441,6 +425,48 @@ class FakeBotApi:
         return message | ({"reply_markup": p["reply_markup"]} if p.get("reply_markup") else {})
 
 
+class _TelegramHtml(HTMLParser):
+    """Telegram's HTML parse mode, strictly enough to catch what it would refuse."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.visible = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in HTML_TAGS:
+            raise _Refused(_cant_parse(f'Unsupported start tag "{tag}"'))
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open.pop() != tag:
+            raise _Refused(_cant_parse(f'Unmatched end tag "{tag}"'))
+
+    def handle_data(self, data: str) -> None:
+        self.visible += data
+
+
+def _cant_parse(why: str) -> ApiError:
+    return ApiError(400, f"Bad Request: can't parse entities: {why}")
+
+
+def _check_text(params: dict[str, Any]) -> None:
+    """Refuse, like Telegram, text that is empty, too long or (in HTML mode) malformed."""
+    visible = str(params.get("text", ""))
+    if params.get("parse_mode") == "HTML":
+        parser = _TelegramHtml()
+        parser.feed(visible)
+        parser.close()
+        if parser.open:
+            unclosed = parser.open[-1]
+            raise _Refused(_cant_parse(f'Can\'t find end tag for start tag "{unclosed}"'))
+        visible = parser.visible
+    if not visible.strip():
+        raise _Refused(ApiError(400, "Bad Request: message text is empty"))
+    if len(visible.encode("utf-16-le")) // 2 > MAX_TEXT:
+        raise _Refused(ApiError(400, "Bad Request: message is too long"))
+
+
 class _Refused(Exception):
     def __init__(self, error: ApiError) -> None:
         super().__init__(error.description)
@@ -465,8 +491,8 @@ def _decode(key: str, value: Any) -> Any:
     return value
 
 
-async def _serve(port: int, state: Path | None, token: str) -> None:
-    async with FakeBotApi(token, port=port, state_file=state) as api:
+async def _serve(port: int, state: Path | None, token: str, username: str) -> None:
+    async with FakeBotApi(token, username, port=port, state_file=state) as api:
         print(json.dumps({"base_url": api.base_url, "token": api.token}), flush=True)
         await asyncio.Event().wait()  # until the process is stopped
 
@@ -476,8 +502,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--state", type=Path, default=None)
     parser.add_argument("--token", default="123456:TEST-token")
+    parser.add_argument("--username", default="storywatch_bot")
     args = parser.parse_args()
-    asyncio.run(_serve(args.port, args.state, args.token))
+    asyncio.run(_serve(args.port, args.state, args.token, args.username))
 
 
 if __name__ == "__main__":

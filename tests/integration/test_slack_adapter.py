@@ -394,3 +394,13 @@ def test_slack_spelling_leaves_urls_alone() -> None:
     assert slack_spelling(text, ["watch", "watchlist"]) == (
         "Try /storywatch watch S-400, /storywatch watchlist, https://ex.example/watch and /unknown"
     )
+
+
+async def test_socket_mode_start_fails_fast_on_a_wrong_app_token() -> None:
+    async with FakeSlackApi(app_token="xapp-other") as api:
+        runtime = SlackRuntime(
+            BOT_TOKEN, RecordingCommands(), app_token=APP_TOKEN, base_url=api.base_url
+        )
+        with pytest.raises(SlackApiError):
+            await runtime.start()
+        await runtime.stop()

@@ -19,6 +19,7 @@ from fakes.telegram_api import (
     too_many_requests,
 )
 from telegram import Bot
+from telegram.error import BadRequest
 
 from bot.core.models import AlertMessage, Highlight, NoticeMessage, Source, StoryView, UpdateMessage
 from bot.services.ports import (
@@ -31,7 +32,8 @@ from bot.services.ports import (
     RateLimited,
     TransientError,
 )
-from bot.telegram.app import TelegramRuntime
+from bot.telegram.app import TelegramRuntime, bot_commands
+from bot.telegram.handlers import command_text
 from bot.telegram.notifier import TelegramNotifier
 
 USER, GROUP, CHANNEL = 1001, -1001234567890, -1009876543210
@@ -241,6 +243,15 @@ async def test_update_or_edit_in_a_migrated_group_is_message_gone(bot: Running) 
     assert bot.api.sent == [] and bot.api.edits == []
 
 
+async def test_the_fake_refuses_what_telegram_would_so_these_tests_mean_something(
+    bot: Running,
+) -> None:
+    for text in ("<b>unclosed", "<script>x</script>", "x" * 4097):
+        with pytest.raises(BadRequest):
+            await bot.runtime.app.bot.send_message(USER, text, parse_mode="HTML")
+    assert bot.api.sent == []
+
+
 async def test_unreachable_api_is_transient() -> None:
     async with FakeBotApi() as api:
         tg = Bot(api.token, base_url=f"{api.base_url}/bot")
@@ -392,8 +403,51 @@ async def test_webhook_requires_the_secret_token(api: FakeBotApi) -> None:
     assert running.commands.texts == ["/watch S-400"]
 
 
+async def test_webhook_without_a_configured_secret_registers_a_random_one(api: FakeBotApi) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/tg-hook"
+    running = await started(api, webhook_url=url, listen="127.0.0.1", port=port)
+    try:
+        assert api.webhook is not None and len(api.webhook["secret_token"]) >= 32
+        async with aiohttp.ClientSession() as http:
+            unsigned = await http.post(url, json={"update_id": 1})
+    finally:
+        await running.runtime.stop()
+
+    assert unsigned.status == 403
+
+
 _SECRET = "X-Telegram-Bot-Api-Secret-Token"
 
 
 def _fields(story: StoryView) -> dict[str, Any]:
     return {name: getattr(story, name) for name in StoryView.__dataclass_fields__}
+
+
+# -- pure edges ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("/watch S-400", "/watch S-400"),
+        ("/watch@StoryWatch_Bot S-400", "/watch S-400"),
+        ("/watch@otherbot S-400", None),
+        ("/watchlist", "/watchlist"),
+        ('/watch\n"air defense" Turkey', '/watch\n"air defense" Turkey'),
+        ("hello /watch", None),
+    ],
+)
+def test_command_text_strips_our_name_and_ignores_other_bots(
+    typed: str, expected: str | None
+) -> None:
+    assert command_text(typed, "storywatch_bot") == expected
+
+
+def test_command_menu_keeps_only_names_telegram_accepts() -> None:
+    menu = bot_commands([("/Watch", "Follow a topic"), ("bad-name", "x"), ("help", "")])
+
+    assert [(c.command, c.description) for c in menu] == [
+        ("watch", "Follow a topic"),
+        ("help", "help"),
+    ]

@@ -1,0 +1,69 @@
+"""A feed farm for bench/poll.py: N feeds on 127.0.0.1, in its own process.
+
+Feed n answers 304 to its current ETag; every `churn`-th feed gains a new item each cycle.
+POST /cycle moves to the next cycle. Prints the port on stdout when ready.
+"""
+
+from __future__ import annotations
+
+import sys
+from email.utils import format_datetime
+from datetime import UTC, datetime, timedelta
+
+from aiohttp import web
+
+BASE = datetime(2026, 11, 1, tzinfo=UTC)
+WORDS = ("missile", "defense", "parliament", "budget", "election", "storm", "summit", "talks",
+         "minister", "sanctions", "frigate", "tariff", "court", "strike", "vaccine", "bank")
+
+
+def _item(feed: int, number: int) -> str:
+    words = " ".join(WORDS[(feed * 7 + number * k) % len(WORDS)] for k in range(1, 9))
+    when = format_datetime(BASE + timedelta(minutes=number))
+    return (f"<item><title>Feed {feed} report {number}: {words}</title>"
+            f"<link>http://news{feed % 97}.example/{feed}/{number}</link>"
+            f"<guid>http://news{feed % 97}.example/{feed}/{number}</guid>"
+            f"<pubDate>{when}</pubDate><description>{words} {words} in region {feed}."
+            f"</description></item>")
+
+
+class Farm:
+    def __init__(self, churn: int) -> None:
+        self.churn, self.cycle = churn, 0
+
+    def version(self, feed: int) -> int:
+        return self.cycle if feed % self.churn == 0 else 0
+
+    async def feed(self, request: web.Request) -> web.Response:
+        feed = int(request.match_info["n"])
+        version = self.version(feed)
+        etag = f'"{feed}-{version}"'
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        items = "".join(_item(feed, n) for n in range(version, version + 10))
+        body = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {feed}</title>'
+                f"<link>http://news{feed}.example/</link>{items}</channel></rss>")
+        return web.Response(text=body, content_type="application/rss+xml",
+                            headers={"ETag": etag})
+
+    async def next_cycle(self, request: web.Request) -> web.Response:
+        self.cycle += 1
+        return web.Response(text=str(self.cycle))
+
+
+def main() -> None:
+    farm = Farm(int(sys.argv[1]) if len(sys.argv) > 1 else 50)
+    app = web.Application()
+    app.router.add_get("/feed/{n}.xml", farm.feed)
+    app.router.add_post("/cycle", farm.next_cycle)
+
+    async def announce(_: web.Application) -> None:
+        print("ready", flush=True)
+
+    app.on_startup.append(announce)
+    web.run_app(app, host="127.0.0.1", port=int(sys.argv[2]) if len(sys.argv) > 2 else 8765,
+                print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""The `storywatch` command as a user runs it: a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def storywatch(*args: str, env: dict[str, str] | None = None,
+               cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
+                          timeout=120, env=full_env, cwd=cwd, check=False)
+
+
+def test_demo_shows_one_alert_with_both_sources_then_a_threaded_update() -> None:
+    result = storywatch("demo")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    alerts = [line for line in out.splitlines() if line.endswith(": new ──")]
+    assert len(alerts) == 1, out
+    assert "Sources: Balkan Defence Wire, Free Europe Radio Desk" in out
+    assert "reply to message #1" in out and "Update:" in out
+    for boilerplate in ("Subscribe to", "Dear reader", "Accessibility links", "16x9 Image"):
+        assert boilerplate not in out
+
+
+def test_a_bad_setting_exits_2_with_one_line(tmp_path: Path) -> None:
+    result = storywatch("run", env={"STORYWATCH_MAX_REDIRECTS": "many"}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "max_redirects" in result.stderr
+
+
+def test_digest_dry_run_for_an_unknown_chat_says_so(tmp_path: Path) -> None:
+    result = storywatch("digest", "--chat", "console:console", "--dry-run", cwd=tmp_path)
+    assert result.returncode == 1 and "no active chat" in result.stderr
