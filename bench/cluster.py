@@ -34,8 +34,8 @@ from bot.core.terms import terms  # noqa: E402
 START = datetime(2026, 1, 5, tzinfo=UTC)
 WINDOW = timedelta(hours=72)
 TIMED = 500
-SYLLABLES = "ka lo mi ra te su no vi da pe zo ru ha li mo ne ta si gu be fa ko ri ve".split()
-VERBS = "warns plans rejects approves delays wins loses signs cuts raises opens closes".split()
+SYLLABLES = ["ka", "lo", "mi", "ra", "te", "su", "no", "vi", "da", "pe", "zo", "ru", "ha", "li", "mo", "ne", "ta", "si", "gu", "be", "fa", "ko", "ri", "ve"]
+VERBS = ["warns", "plans", "rejects", "approves", "delays", "wins", "loses", "signs", "cuts", "raises", "opens", "closes"]
 
 
 def _word(rng: random.Random, parts: int) -> str:

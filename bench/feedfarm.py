@@ -7,24 +7,42 @@ POST /cycle moves to the next cycle. Prints the port on stdout when ready.
 from __future__ import annotations
 
 import sys
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 from aiohttp import web
 
 BASE = datetime(2026, 11, 1, tzinfo=UTC)
-WORDS = ("missile", "defense", "parliament", "budget", "election", "storm", "summit", "talks",
-         "minister", "sanctions", "frigate", "tariff", "court", "strike", "vaccine", "bank")
+WORDS = (
+    "missile",
+    "defense",
+    "parliament",
+    "budget",
+    "election",
+    "storm",
+    "summit",
+    "talks",
+    "minister",
+    "sanctions",
+    "frigate",
+    "tariff",
+    "court",
+    "strike",
+    "vaccine",
+    "bank",
+)
 
 
 def _item(feed: int, number: int) -> str:
     words = " ".join(WORDS[(feed * 7 + number * k) % len(WORDS)] for k in range(1, 9))
     when = format_datetime(BASE + timedelta(minutes=number))
-    return (f"<item><title>Feed {feed} report {number}: {words}</title>"
-            f"<link>http://news{feed % 97}.example/{feed}/{number}</link>"
-            f"<guid>http://news{feed % 97}.example/{feed}/{number}</guid>"
-            f"<pubDate>{when}</pubDate><description>{words} {words} in region {feed}."
-            f"</description></item>")
+    return (
+        f"<item><title>Feed {feed} report {number}: {words}</title>"
+        f"<link>http://news{feed % 97}.example/{feed}/{number}</link>"
+        f"<guid>http://news{feed % 97}.example/{feed}/{number}</guid>"
+        f"<pubDate>{when}</pubDate><description>{words} {words} in region {feed}."
+        f"</description></item>"
+    )
 
 
 class Farm:
@@ -41,10 +59,11 @@ class Farm:
         if request.headers.get("If-None-Match") == etag:
             return web.Response(status=304, headers={"ETag": etag})
         items = "".join(_item(feed, n) for n in range(version, version + 10))
-        body = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {feed}</title>'
-                f"<link>http://news{feed}.example/</link>{items}</channel></rss>")
-        return web.Response(text=body, content_type="application/rss+xml",
-                            headers={"ETag": etag})
+        body = (
+            f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {feed}</title>'
+            f"<link>http://news{feed}.example/</link>{items}</channel></rss>"
+        )
+        return web.Response(text=body, content_type="application/rss+xml", headers={"ETag": etag})
 
     async def next_cycle(self, request: web.Request) -> web.Response:
         self.cycle += 1
@@ -61,8 +80,13 @@ def main() -> None:
         print("ready", flush=True)
 
     app.on_startup.append(announce)
-    web.run_app(app, host="127.0.0.1", port=int(sys.argv[2]) if len(sys.argv) > 2 else 8765,
-                print=None, access_log=None)
+    web.run_app(
+        app,
+        host="127.0.0.1",
+        port=int(sys.argv[2]) if len(sys.argv) > 2 else 8765,
+        print=None,
+        access_log=None,
+    )
 
 
 if __name__ == "__main__":

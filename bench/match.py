@@ -71,21 +71,20 @@ def corpus(megabytes: float, common: list[str], names: list[str]) -> list[Articl
 
 
 def rules(count: int, names: list[str]) -> list[tuple[int, str]]:
-    """A realistic mix: names, phrases, AND, OR, NOT, fuzzy and title-only rules."""
+    """A mix of names, phrases, AND, OR, NOT, title-only and (rarer) fuzzy rules."""
     rng = random.Random(SEED + count)
-    shapes: list[Callable[[str, str], str]] = [
-        lambda a, b: a,
-        lambda a, b: a,
-        lambda a, b: a,
-        lambda a, b: f'"{a} {b}"',
-        lambda a, b: f"{a} {b}",
-        lambda a, b: f"{a} OR {b}",
-        lambda a, b: f"{a} -{b}",
-        lambda a, b: f"~{a}",
-        lambda a, b: f"title:{a}",
+    shapes: list[tuple[int, Callable[[str, str], str]]] = [
+        (40, lambda a, b: a),
+        (12, lambda a, b: f'"{a} {b}"'),
+        (12, lambda a, b: f"{a} {b}"),
+        (12, lambda a, b: f"{a} OR {b}"),
+        (10, lambda a, b: f"{a} -{b}"),
+        (10, lambda a, b: f"title:{a}"),
+        (4, lambda a, b: f"~{a}"),
     ]
-    picks = [(rng.choice(shapes), rng.choice(names), rng.choice(names)) for _ in range(count)]
-    return [(i, shape(a, b)) for i, (shape, a, b) in enumerate(picks, start=1)]
+    weights = [weight for weight, _ in shapes]
+    picked = rng.choices([shape for _, shape in shapes], weights, k=count)
+    return [(i, shape(rng.choice(names), rng.choice(names))) for i, shape in enumerate(picked, 1)]
 
 
 def _baseline_regex(rule_list: list[tuple[int, str]]) -> re.Pattern[str]:

@@ -40,7 +40,8 @@ class SystemClock:
 class Runtime(Protocol):
     """A running chat platform: it owns a notifier and is started and stopped with the bot."""
 
-    notifier: Notifier
+    @property
+    def notifier(self) -> Notifier: ...
 
     async def start(self) -> None: ...
 
@@ -56,9 +57,12 @@ def _telegram(settings: Settings, commands: CommandPort) -> Runtime:
 
     secret = settings.telegram_webhook_secret
     return TelegramRuntime(
-        _secret(settings.telegram_bot_token), commands,
-        base_url=settings.telegram_api_base_url, webhook_url=settings.telegram_webhook_url,
-        webhook_secret=_secret(secret) if secret else None, listen=settings.listen_host,
+        _secret(settings.telegram_bot_token),
+        commands,
+        base_url=settings.telegram_api_base_url,
+        webhook_url=settings.telegram_webhook_url,
+        webhook_secret=_secret(secret) if secret else None,
+        listen=settings.listen_host,
         port=settings.telegram_webhook_port,
     )
 
@@ -68,16 +72,20 @@ def _slack(settings: Settings, commands: CommandPort) -> Runtime:
 
     app_token, signing = settings.slack_app_token, settings.slack_signing_secret
     return SlackRuntime(
-        _secret(settings.slack_bot_token), commands,
+        _secret(settings.slack_bot_token),
+        commands,
         app_token=_secret(app_token) if app_token else None,
         signing_secret=_secret(signing) if signing else None,
-        base_url=settings.slack_api_base_url, host=settings.listen_host,
+        base_url=settings.slack_api_base_url,
+        host=settings.listen_host,
         port=settings.slack_http_port,
     )
 
 
 # The platform registry: which platforms run, and how each is built. No if-chains elsewhere.
-PLATFORMS: dict[str, tuple[Callable[[Settings], bool], Callable[[Settings, CommandPort], Runtime]]] = {
+PLATFORMS: dict[
+    str, tuple[Callable[[Settings], bool], Callable[[Settings, CommandPort], Runtime]]
+] = {
     "telegram": (lambda s: s.telegram_bot_token is not None, _telegram),
     "slack": (lambda s: s.slack_bot_token is not None, _slack),
 }
@@ -119,15 +127,20 @@ def ensure_sqlite_dir(url: str) -> None:
 
 def _reader(settings: Settings) -> HttpFeedReader:
     return HttpFeedReader(
-        allow_private=settings.allow_private_feeds, timeout=settings.fetch_timeout_seconds,
-        max_bytes=settings.max_feed_bytes, per_host=settings.per_host_concurrency,
+        allow_private=settings.allow_private_feeds,
+        timeout=settings.fetch_timeout_seconds,
+        max_bytes=settings.max_feed_bytes,
+        per_host=settings.per_host_concurrency,
         max_redirects=settings.max_redirects,
         interval=timedelta(minutes=settings.poll_interval_minutes),
     )
 
 
 async def build_app(
-    settings: Settings, *, clock: Clock | None = None, console: tuple[TextIO, TextIO] | None = None,
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    console: tuple[TextIO, TextIO] | None = None,
     notifiers: Mapping[str, Notifier] | None = None,
 ) -> App:
     """Build everything; a console chat runs when asked for or when no platform token is set."""
@@ -139,23 +152,39 @@ async def build_app(
     rules = RuleBook(store)
     await rules.refresh(force=True)
     window = timedelta(hours=settings.story_window_hours)
-    poller = Poller(store, reader, rules, clock, window=window,
-                    concurrency=settings.poll_concurrency)
+    poller = Poller(
+        store, reader, rules, clock, window=window, concurrency=settings.poll_concurrency
+    )
     await poller.restore()
-    commands = CommandService(store, rules, clock, _feed_check(settings, clock),
-                              max_rules=settings.max_rules_per_chat)
+    commands = CommandService(
+        store, rules, clock, _feed_check(settings, clock), max_rules=settings.max_rules_per_chat
+    )
     runtimes = _runtimes(settings, commands, console)
     registry: dict[str, Notifier] = {name: r.notifier for name, r in runtimes.items()}
     registry.update(notifiers or {})
     deliverer = Deliverer(store, registry, clock, max_attempts=settings.max_delivery_attempts)
-    return App(settings, clock, store, reader, rules, poller, deliverer,
-               DigestService(store, clock), commands, runtimes)
+    return App(
+        settings,
+        clock,
+        store,
+        reader,
+        rules,
+        poller,
+        deliverer,
+        DigestService(store, clock),
+        commands,
+        runtimes,
+    )
 
 
-def _runtimes(settings: Settings, commands: CommandService,
-              console: tuple[TextIO, TextIO] | None) -> dict[str, Runtime]:
-    runtimes = {name: build(settings, commands) for name, (wanted, build) in PLATFORMS.items()
-                if wanted(settings)}
+def _runtimes(
+    settings: Settings, commands: CommandService, console: tuple[TextIO, TextIO] | None
+) -> dict[str, Runtime]:
+    runtimes = {
+        name: build(settings, commands)
+        for name, (wanted, build) in PLATFORMS.items()
+        if wanted(settings)
+    }
     if console is not None or not runtimes:
         inp, out = console or (sys.stdin, sys.stdout)
         runtimes["console"] = ConsoleRuntime(commands, inp, out)
@@ -164,9 +193,13 @@ def _runtimes(settings: Settings, commands: CommandService,
 
 def _feed_check(settings: Settings, clock: Clock) -> FeedCheck:
     async def check(url: str) -> tuple[str | None, str | None]:
-        result = await check_feed(url, allow_private=settings.allow_private_feeds,
-                                  now=clock.now(), fetch_timeout=settings.fetch_timeout_seconds,
-                                  max_bytes=settings.max_feed_bytes)
+        result = await check_feed(
+            url,
+            allow_private=settings.allow_private_feeds,
+            now=clock.now(),
+            fetch_timeout=settings.fetch_timeout_seconds,
+            max_bytes=settings.max_feed_bytes,
+        )
         return result.title, result.error
 
     return check
@@ -179,8 +212,9 @@ async def run(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    scheduler = build_scheduler(settings, app.poller.poll_once, app.deliverer.drain,
-                                app.digests.tick)
+    scheduler = build_scheduler(
+        settings, app.poller.poll_once, app.deliverer.drain, app.digests.tick
+    )
     try:
         await app.start()
         scheduler.start()

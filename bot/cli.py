@@ -14,20 +14,28 @@ EXIT_CONFIG = 2
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="storywatch", description="Follows news stories for chats: one alert per story.")
+        prog="storywatch", description="Follows news stories for chats: one alert per story."
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", help="run the bot (console chat when no Telegram/Slack token is set)")
     sub.add_parser("demo", help="an offline demo of the whole pipeline (under a minute)")
-    sub.add_parser("check-feed", help="fetch and parse one feed: check-feed URL_OR_FILE",
-                   add_help=False)
+    sub.add_parser(
+        "check-feed", help="fetch and parse one feed: check-feed URL_OR_FILE", add_help=False
+    )
     sub.add_parser("match", help="test a watch query: match QUERY [FILE ...]", add_help=False)
-    sub.add_parser("cluster", help="group articles into stories: cluster [FILE.jsonl]",
-                   add_help=False)
+    sub.add_parser(
+        "cluster", help="group articles into stories: cluster [FILE.jsonl]", add_help=False
+    )
     digest = sub.add_parser("digest", help="show a chat's digest: digest --chat ID --dry-run")
-    digest.add_argument("--chat", required=True,
-                        help="chat id (see the database) or PLATFORM:PLATFORM_ID")
-    digest.add_argument("--dry-run", action="store_true", required=True,
-                        help="print the digest instead of sending it")
+    digest.add_argument(
+        "--chat", required=True, help="chat id (see the database) or PLATFORM:PLATFORM_ID"
+    )
+    digest.add_argument(
+        "--dry-run",
+        action="store_true",
+        required=True,
+        help="print the digest instead of sending it",
+    )
     return parser
 
 
@@ -70,8 +78,11 @@ def _tool(name: str) -> Callable[[list[str]], int]:
     return run_tool
 
 
-PASS_THROUGH = {"check-feed": _tool("check_feed"), "match": _tool("match"),
-                "cluster": _tool("cluster")}
+PASS_THROUGH = {
+    "check-feed": _tool("check_feed"),
+    "match": _tool("match"),
+    "cluster": _tool("cluster"),
+}
 COMMANDS = {"run": _run, "demo": _demo, "digest": _digest}
 
 

@@ -9,9 +9,18 @@ import sys
 def setup_logging(level: str) -> None:
     """One line per event on stderr; chatty libraries kept at WARNING."""
     logging.basicConfig(
-        level=level, stream=sys.stderr,
+        level=level,
+        stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("httpx", "httpcore", "apscheduler", "telegram", "slack_bolt", "aiosqlite",
-                  "hpack", "alembic"):
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "apscheduler",
+        "telegram",
+        "slack_bolt",
+        "aiosqlite",
+        "hpack",
+        "alembic",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

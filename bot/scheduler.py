@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -27,19 +27,37 @@ def _guarded(name: str, job: Callable[[], Awaitable[Any]]) -> Callable[[], Await
 
 
 def build_scheduler(
-    settings: Settings, poll: Callable[[], Awaitable[Any]],
-    deliver: Callable[[], Awaitable[Any]], digests: Callable[[], Awaitable[Any]],
+    settings: Settings,
+    poll: Callable[[], Awaitable[Any]],
+    deliver: Callable[[], Awaitable[Any]],
+    digests: Callable[[], Awaitable[Any]],
 ) -> AsyncIOScheduler:
     """A scheduler with the three loops; each job never overlaps itself."""
     scheduler = AsyncIOScheduler(timezone="UTC")
     options: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
-    scheduler.add_job(_guarded("poll", poll), "interval", seconds=POLL_TICK_SECONDS,
-                      id="poll", next_run_time=_now(), **options)
-    scheduler.add_job(_guarded("delivery", deliver), "interval",
-                      seconds=settings.delivery_interval_seconds, id="delivery", **options)
-    scheduler.add_job(_guarded("digest", digests), "interval",
-                      seconds=settings.digest_check_seconds, id="digest", next_run_time=_now(),
-                      **options)
+    scheduler.add_job(
+        _guarded("poll", poll),
+        "interval",
+        seconds=POLL_TICK_SECONDS,
+        id="poll",
+        next_run_time=_now(),
+        **options,
+    )
+    scheduler.add_job(
+        _guarded("delivery", deliver),
+        "interval",
+        seconds=settings.delivery_interval_seconds,
+        id="delivery",
+        **options,
+    )
+    scheduler.add_job(
+        _guarded("digest", digests),
+        "interval",
+        seconds=settings.digest_check_seconds,
+        id="digest",
+        next_run_time=_now(),
+        **options,
+    )
     return scheduler
 
 

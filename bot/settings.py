@@ -52,7 +52,8 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "STORYWATCH_DATABASE_URL", "database_url"),
     )
     telegram_api_base_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("TELEGRAM_API_BASE_URL", "telegram_api_base_url")
+        default=None,
+        validation_alias=AliasChoices("TELEGRAM_API_BASE_URL", "telegram_api_base_url"),
     )
     telegram_webhook_url: str | None = Field(
         default=None, validation_alias=AliasChoices("TELEGRAM_WEBHOOK_URL", "telegram_webhook_url")

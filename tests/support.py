@@ -43,8 +43,14 @@ class RecordingNotifier:
     failures: list[DeliveryError] = field(default_factory=list)
     _next: int = 0
 
-    def _record(self, action: str, to: Address, message: OutboundMessage,
-                parent: str | None = None, ref: str | None = None) -> str:
+    def _record(
+        self,
+        action: str,
+        to: Address,
+        message: OutboundMessage,
+        parent: str | None = None,
+        ref: str | None = None,
+    ) -> str:
         if self.failures:
             raise self.failures.pop(0)
         if ref is None:
@@ -86,6 +92,8 @@ def rss(title: str, items: list[Item]) -> bytes:
         f"<description>{escape(i.text)}</description></item>"
         for i in items
     )
-    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
-            f"<title>{escape(title)}</title><link>http://example.org/</link>{body}"
-            f"</channel></rss>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>{escape(title)}</title><link>http://example.org/</link>{body}"
+        f"</channel></rss>"
+    ).encode()

@@ -36,14 +36,20 @@ def render_alert(message: AlertMessage) -> list[str]:
         lines.append(f"  {story.summary}")
     if message.highlight.text:
         lines.append(f"  Matched: {bold_spans(message.highlight)}")
-    lines += [f"  {_sources(message)}",
-              f"  [Mute story]  [Sources ({len(story.sources)})]  story={story.story_id}"]
+    lines += [
+        f"  {_sources(message)}",
+        f"  [Mute story]  [Sources ({len(story.sources)})]  story={story.story_id}",
+    ]
     return lines
 
 
 def render_update(message: UpdateMessage) -> list[str]:
-    return [f"Update: {message.story.headline}", f"  What's new: {message.whats_new}",
-            f"  From {message.source.name}: {message.source.url}", f"  {_sources(message)}"]
+    return [
+        f"Update: {message.story.headline}",
+        f"  What's new: {message.whats_new}",
+        f"  From {message.source.name}: {message.source.url}",
+        f"  {_sources(message)}",
+    ]
 
 
 def render_digest(message: DigestMessage) -> list[str]:

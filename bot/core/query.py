@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.core.text import tokens
+from bot.core.text import JoinedTokens
 
 MAX_QUERY_LENGTH = 512
 MAX_NESTING = 16  # keeps recursion bounded whatever the user types
@@ -174,12 +174,10 @@ def _lex_word(text: str, i: int) -> tuple[Lexeme, int]:
 
 def _lex_field(text: str, i: int) -> tuple[str | None, int]:
     """Read a "title:" style prefix; a colon elsewhere (e.g. "10:30") stays part of the word."""
-    end = i
-    while end < len(text) and text[end].isascii() and text[end].isalpha():
-        end += 1
-    if end == i or not text.startswith(":", end):
-        return None, i
+    end = text.find(":", i, i + 6)  # no field name is longer than five letters
     name = text[i:end]
+    if end < 0 or not (name.isascii() and name.isalpha()):
+        return None, i
     if name.lower() not in FIELDS:
         raise QueryError(
             f"Unknown field '{name}:'; only title: and text: exist, e.g. title:Blinken"
@@ -188,7 +186,7 @@ def _lex_field(text: str, i: int) -> tuple[str | None, int]:
 
 
 def _term(word: str, phrase: bool, fuzzy: bool, field: str | None) -> Term:
-    folded = tuple(t.text for t in tokens(word))
+    folded = tuple(JoinedTokens.of(word).joined.split())
     if not folded:
         what = "The phrase" if phrase else f"'{word}'"
         raise QueryError(f"{what} has no letters or digits to match; remove it or quote real words")

@@ -19,13 +19,14 @@ from urllib.parse import urlsplit
 from bot.core import terms as t
 from bot.core.models import Article, Source, StoryKind, StoryView
 from bot.core.story_state import StoryState
-from bot.core.story_text import ArticleFeatures, extract_features, whats_new
+from bot.core.story_text import TITLE_WEIGHT, ArticleFeatures, extract_features, whats_new
 from bot.core.summarize import representative_headline, summarize
 
 _PROBE_TERMS = 8  # most salient article terms used to look up candidates
 _POSTING_CAP = 400  # a term shared by more live stories than this is not salient
 _CANDIDATE_CAP = 24  # stories scored in full per assignment
 _MIN_SHARED = 2  # one shared word is a coincidence, not a story
+_COMMON_IDF = 1.0  # IDF of a word in a third of all articles: no evidence of a shared story
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +43,12 @@ class Assignment:
 class MatchSettings:
     """Knobs of the matcher; the defaults favour precision, since a wrong merge hides a story."""
 
-    threshold: float = 9.0  # about three rare shared terms, or two rare names and a word
-    merge_threshold: float = 20.0  # two live stories this close to one article are one story
-    min_coverage: float = 0.1  # share of the article's weight the story must explain
+    threshold: float = 7.0  # about two rare headline terms, or one name and two rare words
+    merge_threshold: float = 12.0  # two live stories this close to one article are one story...
+    merge_overlap: float = 0.2  # ...if they also share this much between themselves
+    min_coverage: float = 0.2  # share of the article's weight the story must explain
     time_penalty: float = 0.2  # share of the score lost by a story idle for a whole window
-    prior_documents: int = 1000  # see terms.DocumentFrequency
-    merge_overlap: float = 0.3  # and they must share this much between themselves
+    prior_documents: int = 100  # see terms.DocumentFrequency
 
 
 def url_key(url: str) -> str:
@@ -184,10 +185,11 @@ class StoryIndex:
         return [self._stories[s] for s in ranked]
 
     def _score(self, features: ArticleFeatures, story: StoryState, now: datetime) -> float:
-        """Evidence that the article tells this story, in IDF units: the rarity of each shared
-        term, discounted when few members of the story use it. Zero when the story explains too
-        little of the article (a shared name in an otherwise different story) or when only one
-        term is shared; less a penalty for time since the story last moved."""
+        """Evidence that the article tells this story, in IDF units: each shared term counts by
+        its rarity beyond everyday words, its place (headline over body) and how many of the
+        story's members use it. Zero when the story explains too little of the article (one
+        shared name in an otherwise different story) or shares a single term; less a penalty
+        for time since the story last moved."""
         total = covered = evidence = 0.0
         shared = 0
         for term, weight in features.weights.items():
@@ -198,7 +200,7 @@ class StoryIndex:
                 shared += 1
                 typical = min(1.0, 2.0 * count / story.size) ** 0.5
                 covered += weight * idf * typical
-                evidence += idf * typical
+                evidence += weight / TITLE_WEIGHT * max(0.0, idf - _COMMON_IDF) * typical
         if shared < _MIN_SHARED or covered < self._settings.min_coverage * total:
             return 0.0
         idle = min(1.0, max(0.0, (now - story.last_active) / self._window))

@@ -8,7 +8,7 @@ from bot.core import terms as t
 from bot.core.models import Article
 from bot.core.summarize import clean_sentences
 
-_TITLE_WEIGHT = 2.0  # a headline states the story; body words only support it
+TITLE_WEIGHT = 2.0  # a headline states the story; body words only support it
 _ENTITY_BOOST = 1.5  # shared names say more than shared common words
 _LEAD_SENTENCES = 3  # body sentences that describe the story (the rest wanders)
 _FACT_SENTENCES = 40
@@ -41,7 +41,7 @@ def extract_features(article: Article) -> ArticleFeatures:
     weights: dict[str, float] = {}
     for sentence in body[:_LEAD_SENTENCES]:
         weights.update(dict.fromkeys(t.terms(sentence), 1.0))
-    weights.update(dict.fromkeys(t.terms(article.title), _TITLE_WEIGHT))
+    weights.update(dict.fromkeys(t.terms(article.title), TITLE_WEIGHT))
     names = t.entities(article.title) | {e for s in body[:_LEAD_SENTENCES] for e in t.entities(s)}
     for term in names & weights.keys():
         weights[term] *= _ENTITY_BOOST

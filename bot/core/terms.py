@@ -141,7 +141,7 @@ class DocumentFrequency:
 
     __slots__ = ("_df", "_docs", "_prior")
 
-    def __init__(self, prior_documents: int = 1000) -> None:
+    def __init__(self, prior_documents: int = 100) -> None:
         self._df: dict[str, int] = {}
         self._docs = 0
         self._prior = prior_documents

@@ -227,3 +227,8 @@ def one_edit_apart(a: str, b: str) -> bool:
     if len(a) == len(b):
         return a[i + 1 :] == b[i + 1 :]
     return a[i:] == b[i + 1 :]
+
+
+def deletions(word: str) -> list[str]:
+    """`word` with one character dropped, at each position."""
+    return [word[:i] + word[i + 1 :] for i in range(len(word))]

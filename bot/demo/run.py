@@ -15,8 +15,11 @@ from bot.app import App, build_app
 from bot.demo.server import DemoFeedServer
 from bot.settings import FeedConfig, Settings
 
-OUTLETS = {"/balkan.xml": "Balkan Defence Wire", "/fer.xml": "Free Europe Radio Desk",
-           "/ankara.xml": "Ankara Dispatch"}
+OUTLETS = {
+    "/balkan.xml": "Balkan Defence Wire",
+    "/fer.xml": "Free Europe Radio Desk",
+    "/ankara.xml": "Ankara Dispatch",
+}
 
 
 class DemoClock:
@@ -45,8 +48,10 @@ async def _step(app: App, out: TextIO, clock: DemoClock, title: str) -> None:
     clock.advance(15)
     _say(out, title)
     report = await app.poller.poll_once()
-    out.write(f"(poll: {report.feeds} feeds, {report.articles} new articles, "
-              f"{report.messages} messages planned)\n")
+    out.write(
+        f"(poll: {report.feeds} feeds, {report.articles} new articles, "
+        f"{report.messages} messages planned)\n"
+    )
     await app.deliverer.drain()
 
 
@@ -56,8 +61,13 @@ async def _demo(out: TextIO, db: Path) -> None:
     server.publish("/balkan.xml", _doc("a1.xml"))
     server.publish("/fer.xml", _doc("b1.xml"))
     feeds = [FeedConfig(url=server.url(p), name=n) for p, n in OUTLETS.items()]
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{db}", allow_private_feeds=True,
-                        feeds=feeds, telegram_bot_token=None, slack_bot_token=None)
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{db}",
+        allow_private_feeds=True,
+        feeds=feeds,
+        telegram_bot_token=None,
+        slack_bot_token=None,
+    )
     clock = DemoClock(datetime(2021, 3, 23, 18, 0, tzinfo=UTC))
     app = await build_app(settings, clock=clock, console=(io.StringIO(), out))
     console = app.runtimes["console"]
@@ -68,8 +78,9 @@ async def _demo(out: TextIO, db: Path) -> None:
         await server.stop()
 
 
-async def _script(app: App, console: object, out: TextIO, clock: DemoClock,
-                  server: DemoFeedServer) -> None:
+async def _script(
+    app: App, console: object, out: TextIO, clock: DemoClock, server: DemoFeedServer
+) -> None:
     from bot.console.app import ConsoleRuntime
 
     assert isinstance(console, ConsoleRuntime)
@@ -78,12 +89,22 @@ async def _script(app: App, console: object, out: TextIO, clock: DemoClock,
         out.write(f"> {line}\n")
         await console.type(line)
     await app.rules.refresh()
-    await _step(app, out, clock, "2. First poll: two outlets report the same Brussels meeting "
-                "-> ONE alert listing both sources")
+    await _step(
+        app,
+        out,
+        clock,
+        "2. First poll: two outlets report the same Brussels meeting "
+        "-> ONE alert listing both sources",
+    )
     server.publish("/ankara.xml", _doc("c2.xml"))
     server.publish("/balkan.xml", _doc("a2.xml"))
-    await _step(app, out, clock, "3. Later poll: a third outlet brings new facts -> an Update "
-                "threaded under the alert; the first outlet only edited its headline -> nothing")
+    await _step(
+        app,
+        out,
+        clock,
+        "3. Later poll: a third outlet brings new facts -> an Update "
+        "threaded under the alert; the first outlet only edited its headline -> nothing",
+    )
     await _step(app, out, clock, "4. Another poll: nothing changed (feeds answer 304) -> nothing")
     out.write("\n> /status\n")
     await console.type("/status")

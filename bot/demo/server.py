@@ -30,8 +30,7 @@ class DemoFeedServer:
         etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
         if request.headers.get("If-None-Match") == etag:
             return web.Response(status=304, headers={"ETag": etag})
-        return web.Response(body=body, content_type="application/rss+xml",
-                            headers={"ETag": etag})
+        return web.Response(body=body, content_type="application/rss+xml", headers={"ETag": etag})
 
     async def start(self) -> None:
         app = web.Application()

@@ -26,18 +26,33 @@ class CommandService:
     """Implements the CommandPort for Telegram, Slack and the console alike."""
 
     def __init__(
-        self, store: Store, rules: RuleBook, clock: Clock, check_feed: FeedCheck, *,
+        self,
+        store: Store,
+        rules: RuleBook,
+        clock: Clock,
+        check_feed: FeedCheck,
+        *,
         max_rules: int = 50,
     ) -> None:
         self._store, self._rules, self._clock = store, rules, clock
         self._check_feed, self._max_rules = check_feed, max_rules
         self._handlers: dict[str, Handler] = {
-            "help": self._help, "watch": self._watch, "unwatch": self._unwatch,
-            "watchlist": self._watchlist, "feeds": self._feeds, "addfeed": self._addfeed,
-            "removefeed": self._removefeed, "digest": self._digest,
-            "timezone": self._timezone, "mode": self._mode, "quiet": self._quiet,
-            "pause": self._pause, "resume": self._resume, "status": self._status,
-            "stop": self._stop, "mute": self._mute,
+            "help": self._help,
+            "watch": self._watch,
+            "unwatch": self._unwatch,
+            "watchlist": self._watchlist,
+            "feeds": self._feeds,
+            "addfeed": self._addfeed,
+            "removefeed": self._removefeed,
+            "digest": self._digest,
+            "timezone": self._timezone,
+            "mode": self._mode,
+            "quiet": self._quiet,
+            "pause": self._pause,
+            "resume": self._resume,
+            "status": self._status,
+            "stop": self._stop,
+            "mute": self._mute,
         }
 
     def command_list(self) -> list[tuple[str, str]]:
@@ -52,8 +67,9 @@ class CommandService:
         if handler is None:
             return CommandReply(replies.unknown(name))
         if len(args) > MAX_ARGUMENT:
-            return CommandReply(f"That is too long ({len(args)} characters); keep it under "
-                                f"{MAX_ARGUMENT}.")
+            return CommandReply(
+                f"That is too long ({len(args)} characters); keep it under {MAX_ARGUMENT}."
+            )
         if name not in READ_ONLY and not await self._may_configure(ctx):
             return CommandReply(replies.NOT_ADMIN)
         chat = await self._chat(ctx)
@@ -64,15 +80,20 @@ class CommandService:
         if action == "sources":
             return await self._sources(value)
         if action not in ("mute", "stop") or not await self._may_configure(ctx):
-            return CommandReply(replies.NOT_ADMIN if action in ("mute", "stop") else
-                                "That button is no longer valid.")
+            return CommandReply(
+                replies.NOT_ADMIN
+                if action in ("mute", "stop")
+                else "That button is no longer valid."
+            )
         chat = await self._chat(ctx)
         if action == "mute":
             return await self._mute(chat, value)
         await self._store.delete_chat(chat.id)
         self._rules.mark_stale()
-        return CommandReply("Unsubscribed. This chat's rules, feeds and settings are deleted. "
-                            "Send /start to come back.")
+        return CommandReply(
+            "Unsubscribed. This chat's rules, feeds and settings are deleted. "
+            "Send /start to come back."
+        )
 
     async def migrate_chat(self, platform: str, old_id: str, new_id: str) -> None:
         await self._store.migrate_chat(platform, old_id, new_id)
@@ -88,13 +109,15 @@ class CommandService:
         if chat is not None and chat.active:
             return chat
         return await self._store.upsert_chat(
-            ctx.platform, ctx.platform_chat_id, ctx.thread_id, ctx.user_id, self._clock.now())
+            ctx.platform, ctx.platform_chat_id, ctx.thread_id, ctx.user_id, self._clock.now()
+        )
 
     async def _start(self, ctx: CommandContext) -> CommandReply:
         if not await self._may_configure(ctx):
             return CommandReply(replies.NOT_ADMIN)
         await self._store.upsert_chat(
-            ctx.platform, ctx.platform_chat_id, ctx.thread_id, ctx.user_id, self._clock.now())
+            ctx.platform, ctx.platform_chat_id, ctx.thread_id, ctx.user_id, self._clock.now()
+        )
         self._rules.mark_stale()
         return CommandReply(replies.WELCOME)
 
@@ -144,8 +167,9 @@ class CommandService:
             return CommandReply("Usage: /removefeed ID or /removefeed URL (see /feeds).")
         removed = await self._store.remove_chat_feed(chat.id, args)
         if removed is None:
-            return CommandReply(f"This chat did not add a feed {args!r}; default feeds stay. "
-                                "See /feeds.")
+            return CommandReply(
+                f"This chat did not add a feed {args!r}; default feeds stay. See /feeds."
+            )
         return CommandReply(f"Removed feed {removed.id}: {removed.title}")
 
     async def _digest(self, chat: Chat, args: str) -> CommandReply:
@@ -155,8 +179,9 @@ class CommandService:
             at = parse_hhmm(args)
         except ValueError as exc:
             return CommandReply(f"{exc}. Usage: /digest HH:MM or /digest off")
-        return await self._save(chat, f"Daily digest at {at} ({chat.settings.timezone}).",
-                                digest_time=at)
+        return await self._save(
+            chat, f"Daily digest at {at} ({chat.settings.timezone}).", digest_time=at
+        )
 
     async def _timezone(self, chat: Chat, args: str) -> CommandReply:
         try:
@@ -169,8 +194,10 @@ class CommandService:
         try:
             mode = ChatMode(args.lower())
         except ValueError:
-            return CommandReply("Usage: /mode instant|digest|both — instant: alerts only; "
-                                "digest: the daily digest only; both: alerts and digest.")
+            return CommandReply(
+                "Usage: /mode instant|digest|both — instant: alerts only; "
+                "digest: the daily digest only; both: alerts and digest."
+            )
         return await self._save(chat, f"Mode set to {mode.value}.", mode=mode)
 
     async def _quiet(self, chat: Chat, args: str) -> CommandReply:
@@ -179,8 +206,11 @@ class CommandService:
         except ValueError as exc:
             return CommandReply(f"{exc}. Usage: /quiet 22:00-07:00 or /quiet off")
         start, end = hours or (None, None)
-        text = f"Quiet hours {start}–{end}: alerts wait until they end." if hours else \
-            "Quiet hours are off."
+        text = (
+            f"Quiet hours {start}–{end}: alerts wait until they end."
+            if hours
+            else "Quiet hours are off."
+        )
         return await self._save(chat, text, quiet_start=start, quiet_end=end)
 
     async def _pause(self, chat: Chat, args: str) -> CommandReply:
@@ -189,8 +219,9 @@ class CommandService:
     async def _resume(self, chat: Chat, args: str) -> CommandReply:
         reply = await self._save(chat, "Resumed.", paused=False)
         held = await self._store.release_held(chat.id)
-        return CommandReply(f"{reply.text} {held} held message(s) are on their way." if held
-                            else reply.text)
+        return CommandReply(
+            f"{reply.text} {held} held message(s) are on their way." if held else reply.text
+        )
 
     async def _save(self, chat: Chat, text: str, **changes: object) -> CommandReply:
         await self._store.save_settings(chat.id, replace(chat.settings, **changes))  # type: ignore[arg-type]
@@ -203,8 +234,10 @@ class CommandService:
         return CommandReply(replies.status(chat, rules, feeds, status, self._clock.now()))
 
     async def _stop(self, chat: Chat, args: str) -> CommandReply:
-        return CommandReply("This deletes this chat's rules, feeds and settings. Sure?",
-                            (Button("Yes, unsubscribe", "stop:confirm"),))
+        return CommandReply(
+            "This deletes this chat's rules, feeds and settings. Sure?",
+            (Button("Yes, unsubscribe", "stop:confirm"),),
+        )
 
     async def _mute(self, chat: Chat, args: str) -> CommandReply:
         if not args:

@@ -52,8 +52,14 @@ class Deliverer:
     """Sends due outbox rows; one row per chat per round keeps each chat's order."""
 
     def __init__(
-        self, store: Store, notifiers: Mapping[str, Notifier], clock: Clock, *,
-        batch: int = 200, lease_seconds: float = 120, max_attempts: int = 50,
+        self,
+        store: Store,
+        notifiers: Mapping[str, Notifier],
+        clock: Clock,
+        *,
+        batch: int = 200,
+        lease_seconds: float = 120,
+        max_attempts: int = 50,
     ) -> None:
         self._store, self._notifiers, self._clock = store, notifiers, clock
         self._batch, self._lease, self._max_attempts = batch, lease_seconds, max_attempts
@@ -71,8 +77,9 @@ class Deliverer:
             report = await self.deliver_once()
             if report == DeliveryReport():
                 break
-            total = DeliveryReport(*(a + b for a, b in zip(_fields(total), _fields(report),
-                                                           strict=True)))
+            total = DeliveryReport(
+                *(a + b for a, b in zip(_fields(total), _fields(report), strict=True))
+            )
         return total
 
     async def _deliver(self, row: OutboxRow) -> str:
@@ -90,7 +97,7 @@ class Deliverer:
             log.info("chat %s deactivated: %s", row.chat.id, exc)
             await self._store.deactivate_chat(row.chat.id, str(exc) or "destination gone")
             return "gone"
-        except Exception as exc:  # noqa: BLE001 - every other failure is retried, never lost
+        except Exception as exc:
             return await self._retry_or_fail(row, exc)
         await self._store.mark_sent(row.id, ref, self._clock.now())
         return "sent"
@@ -98,8 +105,9 @@ class Deliverer:
     async def _retry_or_fail(self, row: OutboxRow, exc: Exception) -> str:
         error = f"{type(exc).__name__}: {exc}"
         if row.attempts + 1 >= self._max_attempts:
-            log.error("giving up on outbox row %s after %s attempts: %s", row.id,
-                      row.attempts + 1, error)
+            log.error(
+                "giving up on outbox row %s after %s attempts: %s", row.id, row.attempts + 1, error
+            )
             await self._store.mark_failed(row.id, error)
             return "failed"
         log.warning("outbox row %s will be retried: %s", row.id, error)

@@ -14,7 +14,7 @@ from bot.core.models import Article, Chat, StoryKind, StoryView
 from bot.core.stories import StoryIndex
 from bot.services.ports import Clock, FeedReader, FeedReadResult, FeedRef
 from bot.services.rulebook import ChatHit, RuleBook
-from bot.services.store_port import PollBatch, StoredArticle, Store, StoryRecord
+from bot.services.store_port import PollBatch, Store, StoredArticle, StoryRecord
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +29,27 @@ class PollReport:
     messages: int
 
     def plus(self, other: PollReport) -> PollReport:
-        return PollReport(self.feeds + other.feeds, self.errors + other.errors,
-                          self.articles + other.articles, self.messages + other.messages)
+        return PollReport(
+            self.feeds + other.feeds,
+            self.errors + other.errors,
+            self.articles + other.articles,
+            self.messages + other.messages,
+        )
 
 
 class Poller:
     """Runs poll cycles. The story index is a cache rebuilt from storage at start."""
 
     def __init__(
-        self, store: Store, reader: FeedReader, rules: RuleBook, clock: Clock, *,
-        window: timedelta, concurrency: int = 64, chunk: int = 500,
+        self,
+        store: Store,
+        reader: FeedReader,
+        rules: RuleBook,
+        clock: Clock,
+        *,
+        window: timedelta,
+        concurrency: int = 64,
+        chunk: int = 500,
     ) -> None:
         self._store, self._reader, self._rules, self._clock = store, reader, rules, clock
         self._window, self._concurrency, self._chunk = window, concurrency, chunk
@@ -84,7 +95,8 @@ class Poller:
     async def _unseen(self, articles: list[Article]) -> list[Article]:
         """New articles only: not stored yet (by id or url), each once, oldest first."""
         known = await self._store.known_articles(
-            [a.id for a in articles], [a.url for a in articles if a.url])
+            [a.id for a in articles], [a.url for a in articles if a.url]
+        )
         fresh: dict[str, Article] = {}
         urls: set[str] = set()
         for a in sorted(articles, key=lambda a: a.published):
@@ -110,10 +122,21 @@ class Poller:
             batch.articles.append(StoredArticle(article, assignment.story_id, assignment.kind))
             gained = len(view.sources) > sources_before and assignment.kind is not StoryKind.NEW
             self._record_story(batch, assignment.story_id, article, assignment.kind, view, now)
-            targets = self._targets(article, followers.setdefault(assignment.story_id, {}),
-                                    audience.get(article.feed_id), chats)
-            plan = plan_alerts(article, assignment.kind, assignment.whats_new, view, targets,
-                               gained_source=gained, now=now)
+            targets = self._targets(
+                article,
+                followers.setdefault(assignment.story_id, {}),
+                audience.get(article.feed_id),
+                chats,
+            )
+            plan = plan_alerts(
+                article,
+                assignment.kind,
+                assignment.whats_new,
+                view,
+                targets,
+                gained_source=gained,
+                now=now,
+            )
             batch.messages.extend(plan.messages)
             batch.matches.extend(plan.matches)
             for match in plan.matches:
@@ -128,15 +151,24 @@ class Poller:
         return max(0, len(view.sources) - 1) if view is not None else 0
 
     @staticmethod
-    def _record_story(batch: PollBatch, story_id: str, article: Article, kind: StoryKind,
-                      view: StoryView, now: datetime) -> None:
+    def _record_story(
+        batch: PollBatch,
+        story_id: str,
+        article: Article,
+        kind: StoryKind,
+        view: StoryView,
+        now: datetime,
+    ) -> None:
         old = batch.stories.get(story_id)
         developments = (old.new_developments if old else 0) + (kind is StoryKind.DEVELOPMENT)
         first = old.first_seen if old else article.published
         batch.stories[story_id] = StoryRecord(view, first, now, developments)
 
     def _targets(
-        self, article: Article, following: dict[int, bool], readers: frozenset[int] | None,
+        self,
+        article: Article,
+        following: dict[int, bool],
+        readers: frozenset[int] | None,
         chats: dict[int, Chat],
     ) -> list[ChatTarget]:
         hits = {h.chat_id: h for h in self._rules.match(article.title, article.text)}
@@ -146,13 +178,17 @@ class Poller:
             if chat is None:
                 continue
             hit = hits.get(chat_id) if readers is None or chat_id in readers else None
-            targets.append(self._target(chat, chat_id in following, following.get(chat_id, False),
-                                        hit, article))
+            targets.append(
+                self._target(
+                    chat, chat_id in following, following.get(chat_id, False), hit, article
+                )
+            )
         return targets
 
     @staticmethod
-    def _target(chat: Chat, following: bool, muted: bool, hit: ChatHit | None,
-                article: Article) -> ChatTarget:
+    def _target(
+        chat: Chat, following: bool, muted: bool, hit: ChatHit | None, article: Article
+    ) -> ChatTarget:
         if hit is None:
             return ChatTarget(chat, following, muted)
         snippet = highlight(article.title, article.text, hit.hit)

@@ -33,14 +33,15 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 
 WELCOME = (
     "Welcome to storywatch: one alert per news story, then only what is new.\n"
-    "1. /watch S-400 (or any words, names, \"phrases\") to follow a topic.\n"
+    '1. /watch S-400 (or any words, names, "phrases") to follow a topic.\n'
     "2. You get one alert per story, however many outlets report it; developments "
     "arrive as replies.\n"
     "3. /help for the query language, /digest 08:00 and /timezone for the daily digest."
 )
-NOT_ADMIN = "Only chat admins can change storywatch settings here; anyone can use " \
-    "/watchlist and /status."
-WATCH_USAGE = "Usage: /watch QUERY, e.g. /watch S-400 -India or /watch \"air defense\" Turkey"
+NOT_ADMIN = (
+    "Only chat admins can change storywatch settings here; anyone can use /watchlist and /status."
+)
+WATCH_USAGE = 'Usage: /watch QUERY, e.g. /watch S-400 -India or /watch "air defense" Turkey'
 
 
 def unknown(name: str) -> str:
@@ -83,8 +84,13 @@ def _when(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M UTC") if at else "never"
 
 
-def status(chat: Chat, rules: Sequence[WatchRule], items: Sequence[FeedInfo],
-           state: ChatStatus, now: datetime) -> str:
+def status(
+    chat: Chat,
+    rules: Sequence[WatchRule],
+    items: Sequence[FeedInfo],
+    state: ChatStatus,
+    now: datetime,
+) -> str:
     """/status: rules, feeds and their health, last alert, next digest."""
     s = chat.settings
     broken = [f for f in items if f.last_error]

@@ -14,16 +14,23 @@ from bot.services.store_port import ChatStatus, OutboxRow
 from bot.storage import tables as t
 
 o = t.outbox.c
-_CHAT_COLUMNS = (t.chats.c.platform, t.chats.c.platform_id, t.chats.c.thread_id,
-                 t.chats.c.active, t.chats.c.settings)
+_CHAT_COLUMNS = (
+    t.chats.c.platform,
+    t.chats.c.platform_id,
+    t.chats.c.thread_id,
+    t.chats.c.active,
+    t.chats.c.settings,
+)
 
 
 def _head_of_line() -> Any:
     """Only a chat's oldest pending message may go, so each chat receives in order."""
     older = t.outbox.alias("older")
-    return ~select(older.c.id).where(
-        older.c.chat_id == o.chat_id, older.c.status == "pending", older.c.id < o.id
-    ).exists()
+    return (
+        ~select(older.c.id)
+        .where(older.c.chat_id == o.chat_id, older.c.status == "pending", older.c.id < o.id)
+        .exists()
+    )
 
 
 class OutboxStore:
@@ -39,23 +46,28 @@ class OutboxStore:
             .join(t.chats, t.chats.c.id == o.chat_id)
             .where(o.status == "pending", o.next_attempt_at <= now, free, _head_of_line())
             .where(t.chats.c.active.is_(True))
-            .order_by(o.next_attempt_at, o.id).limit(limit)
+            .order_by(o.next_attempt_at, o.id)
+            .limit(limit)
         )
         until = now + timedelta(seconds=lease_seconds)
         claimed: list[OutboxRow] = []
         async with self.engine.begin() as conn:
             rows = (await conn.execute(query)).mappings().all()
             for row in rows:
-                taken = await conn.execute(update(t.outbox).where(
-                    o.id == row["id"], free).values(claimed_until=until))
+                taken = await conn.execute(
+                    update(t.outbox).where(o.id == row["id"], free).values(claimed_until=until)
+                )
                 if taken.rowcount == 1:
                     claimed.append(_outbox_row(row))
         return claimed
 
     async def alert_ref(self, chat_id: int, story_id: str) -> str | None:
         query = select(o.sent_ref).where(
-            o.chat_id == chat_id, o.story_id == story_id, o.kind == MessageKind.ALERT.value,
-            o.status == "sent")
+            o.chat_id == chat_id,
+            o.story_id == story_id,
+            o.kind == MessageKind.ALERT.value,
+            o.status == "sent",
+        )
         async with self.engine.connect() as conn:
             ref = await conn.scalar(query)
         return None if ref is None else str(ref)
@@ -64,8 +76,13 @@ class OutboxStore:
         await self._set(row_id, status="sent", sent_ref=ref, sent_at=now, claimed_until=None)
 
     async def mark_retry(self, row_id: int, at: datetime, error: str) -> None:
-        await self._set(row_id, next_attempt_at=at, last_error=error[:500], claimed_until=None,
-                        attempts=o.attempts + 1)
+        await self._set(
+            row_id,
+            next_attempt_at=at,
+            last_error=error[:500],
+            claimed_until=None,
+            attempts=o.attempts + 1,
+        )
 
     async def mark_failed(self, row_id: int, error: str) -> None:
         await self._set(row_id, status="failed", last_error=error[:500], claimed_until=None)
@@ -76,16 +93,29 @@ class OutboxStore:
 
     async def release_held(self, chat_id: int) -> int:
         async with self.engine.begin() as conn:
-            changed = await conn.execute(update(t.outbox).where(
-                o.chat_id == chat_id, o.status == "held").values(status="pending"))
+            changed = await conn.execute(
+                update(t.outbox)
+                .where(o.chat_id == chat_id, o.status == "held")
+                .values(status="pending")
+            )
         return int(changed.rowcount)
 
     async def chat_status(self, chat_id: int) -> ChatStatus:
         async with self.engine.connect() as conn:
-            last = await conn.scalar(select(func.max(o.sent_at)).where(
-                o.chat_id == chat_id, o.kind == MessageKind.ALERT.value))
-            counts = dict((await conn.execute(select(o.status, func.count()).where(
-                o.chat_id == chat_id).group_by(o.status))).all())
+            last = await conn.scalar(
+                select(func.max(o.sent_at)).where(
+                    o.chat_id == chat_id, o.kind == MessageKind.ALERT.value
+                )
+            )
+            counts: dict[str, int] = dict(
+                (
+                    await conn.execute(
+                        select(o.status, func.count())
+                        .where(o.chat_id == chat_id)
+                        .group_by(o.status)
+                    )
+                ).all()
+            )
         return ChatStatus(last, int(counts.get("pending", 0)), int(counts.get("held", 0)))
 
     async def digest_entries(self, chat_id: int, since: datetime) -> list[DigestEntry]:
@@ -99,8 +129,16 @@ class OutboxStore:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [
-            DigestEntry(r["rule_label"], r["id"], r["headline"], r["url"], r["summary"],
-                        len(r["sources"]), r["developments"], r["last_seen"])
+            DigestEntry(
+                r["rule_label"],
+                r["id"],
+                r["headline"],
+                r["url"],
+                r["summary"],
+                len(r["sources"]),
+                r["developments"],
+                r["last_seen"],
+            )
             for r in rows
         ]
 
@@ -110,34 +148,55 @@ class OutboxStore:
         """Record that the digest for `slot` is done (queued, or empty) — once per slot, ever."""
         key = slot.isoformat()
         async with self.engine.begin() as conn:
-            done = await conn.scalar(select(t.chats.c.last_digest_at).where(
-                t.chats.c.id == chat_id))
+            done = await conn.scalar(
+                select(t.chats.c.last_digest_at).where(t.chats.c.id == chat_id)
+            )
             if done is not None and done >= slot:
                 return False
-            await conn.execute(update(t.chats).where(t.chats.c.id == chat_id).values(
-                last_digest_at=slot))
+            await conn.execute(
+                update(t.chats).where(t.chats.c.id == chat_id).values(last_digest_at=slot)
+            )
             if payload is None:
                 return False
-            exists = await conn.scalar(select(o.id).where(and_(
-                o.chat_id == chat_id, o.kind == MessageKind.DIGEST.value, o.dedup_key == key)))
+            exists = await conn.scalar(
+                select(o.id).where(
+                    and_(
+                        o.chat_id == chat_id, o.kind == MessageKind.DIGEST.value, o.dedup_key == key
+                    )
+                )
+            )
             if exists is None:
-                await conn.execute(insert(t.outbox).values(
-                    chat_id=chat_id, story_id="", kind=MessageKind.DIGEST.value, dedup_key=key,
-                    payload=payload, status="pending", attempts=0, next_attempt_at=now,
-                    created_at=now))
+                await conn.execute(
+                    insert(t.outbox).values(
+                        chat_id=chat_id,
+                        story_id="",
+                        kind=MessageKind.DIGEST.value,
+                        dedup_key=key,
+                        payload=payload,
+                        status="pending",
+                        attempts=0,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
         return exists is None
 
     async def last_digest_at(self, chat_id: int) -> datetime | None:
         async with self.engine.connect() as conn:
-            return await conn.scalar(select(t.chats.c.last_digest_at).where(
-                t.chats.c.id == chat_id))
+            return await conn.scalar(
+                select(t.chats.c.last_digest_at).where(t.chats.c.id == chat_id)
+            )
 
 
 def _outbox_row(row: Any) -> OutboxRow:
     chat = Chat(
-        id=row["chat_id"], platform=row["platform"], platform_id=row["platform_id"],
-        thread_id=row["thread_id"], active=row["active"],
+        id=row["chat_id"],
+        platform=row["platform"],
+        platform_id=row["platform_id"],
+        thread_id=row["thread_id"],
+        active=row["active"],
         settings=ChatSettings.from_json(row["settings"] or {}),
     )
-    return OutboxRow(row["id"], chat, row["story_id"], MessageKind(row["kind"]),
-                     row["payload"], row["attempts"])
+    return OutboxRow(
+        row["id"], chat, row["story_id"], MessageKind(row["kind"]), row["payload"], row["attempts"]
+    )

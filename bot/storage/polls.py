@@ -29,13 +29,24 @@ class PollStore:
         between polling and sending loses nothing and never alerts twice."""
         async with self.engine.begin() as conn:
             await _save_feed_results(conn, batch.feed_results, now)
-            await _insert_ignoring_duplicates(conn, t.articles, [
-                _article_row(stored, now) for stored in batch.articles])
+            await _insert_ignoring_duplicates(
+                conn, t.articles, [_article_row(stored, now) for stored in batch.articles]
+            )
             for story_id, record in batch.stories.items():
                 await _save_story(conn, story_id, record)
-            await _insert_ignoring_duplicates(conn, t.story_matches, [
-                {"chat_id": m.chat_id, "story_id": m.story_id, "rule_label": m.rule_label,
-                 "matched_at": now} for m in batch.matches])
+            await _insert_ignoring_duplicates(
+                conn,
+                t.story_matches,
+                [
+                    {
+                        "chat_id": m.chat_id,
+                        "story_id": m.story_id,
+                        "rule_label": m.rule_label,
+                        "matched_at": now,
+                    }
+                    for m in batch.matches
+                ],
+            )
             for message in batch.messages:
                 await _save_message(conn, message, now)
 
@@ -51,14 +62,30 @@ async def _insert_ignoring_duplicates(
 
 
 _FEED = t.feeds.c
-_UNCHANGED = update(t.feeds).where(_FEED.id == bindparam("fid")).values(
-    next_poll_at=bindparam("next_poll_at"), error_count=0, last_error=None,
-    last_ok_at=bindparam("now"))
-_CHANGED = _UNCHANGED.values(etag=bindparam("etag"), last_modified=bindparam("last_modified"),
-                             title=func.coalesce(bindparam("title"), _FEED.title))
-_FAILED = update(t.feeds).where(_FEED.id == bindparam("fid")).values(
-    next_poll_at=bindparam("next_poll_at"), error_count=_FEED.error_count + 1,
-    last_error=bindparam("error"))
+_UNCHANGED = (
+    update(t.feeds)
+    .where(_FEED.id == bindparam("fid"))
+    .values(
+        next_poll_at=bindparam("next_poll_at"),
+        error_count=0,
+        last_error=None,
+        last_ok_at=bindparam("now"),
+    )
+)
+_CHANGED = _UNCHANGED.values(
+    etag=bindparam("etag"),
+    last_modified=bindparam("last_modified"),
+    title=func.coalesce(bindparam("title"), _FEED.title),
+)
+_FAILED = (
+    update(t.feeds)
+    .where(_FEED.id == bindparam("fid"))
+    .values(
+        next_poll_at=bindparam("next_poll_at"),
+        error_count=_FEED.error_count + 1,
+        last_error=bindparam("error"),
+    )
+)
 
 
 async def _save_feed_results(
@@ -73,8 +100,9 @@ async def _save_feed_results(
         elif r.not_modified:
             groups[_UNCHANGED].append(row)
         else:
-            groups[_CHANGED].append({**row, "etag": r.etag, "last_modified": r.last_modified,
-                                     "title": r.title or None})
+            groups[_CHANGED].append(
+                {**row, "etag": r.etag, "last_modified": r.last_modified, "title": r.title or None}
+            )
     for statement, rows in groups.items():
         if rows:
             await conn.execute(statement, rows)
@@ -82,30 +110,52 @@ async def _save_feed_results(
 
 def _article_row(stored: StoredArticle, now: datetime) -> dict[str, Any]:
     a = stored.article
-    return {"id": a.id, "feed_id": a.feed_id or None, "url": a.url, "title": a.title,
-            "text": a.text, "source": a.source, "published": a.published,
-            "story_id": stored.story_id, "kind": stored.kind.value, "fetched_at": now}
+    return {
+        "id": a.id,
+        "feed_id": a.feed_id or None,
+        "url": a.url,
+        "title": a.title,
+        "text": a.text,
+        "source": a.source,
+        "published": a.published,
+        "story_id": stored.story_id,
+        "kind": stored.kind.value,
+        "fetched_at": now,
+    }
 
 
 async def _save_story(conn: AsyncConnection, story_id: str, record: StoryRecord) -> None:
     view = record.view
     values = {
-        "headline": view.headline, "url": view.url, "summary": view.summary,
-        "sources": [asdict(s) for s in view.sources], "last_seen": record.last_seen,
+        "headline": view.headline,
+        "url": view.url,
+        "summary": view.summary,
+        "sources": [asdict(s) for s in view.sources],
+        "last_seen": record.last_seen,
     }
     grown = t.stories.c.developments + record.new_developments
     changed = await conn.execute(
-        update(t.stories).where(t.stories.c.id == story_id).values(developments=grown, **values))
+        update(t.stories).where(t.stories.c.id == story_id).values(developments=grown, **values)
+    )
     if changed.rowcount == 0:
-        await conn.execute(insert(t.stories).values(
-            id=story_id, first_seen=record.first_seen, developments=record.new_developments,
-            **values))
+        await conn.execute(
+            insert(t.stories).values(
+                id=story_id,
+                first_seen=record.first_seen,
+                developments=record.new_developments,
+                **values,
+            )
+        )
 
 
 def _same_message(m: PlannedMessage) -> Any:
     c = t.outbox.c
-    return and_(c.chat_id == m.chat_id, c.story_id == m.story_id, c.kind == m.kind.value,
-                c.dedup_key == m.dedup_key)
+    return and_(
+        c.chat_id == m.chat_id,
+        c.story_id == m.story_id,
+        c.kind == m.kind.value,
+        c.dedup_key == m.dedup_key,
+    )
 
 
 async def _save_message(conn: AsyncConnection, m: PlannedMessage, now: datetime) -> None:
@@ -113,17 +163,30 @@ async def _save_message(conn: AsyncConnection, m: PlannedMessage, now: datetime)
     status = "held" if m.held else "pending"
     if m.kind is MessageKind.SOURCES and await _refresh_unsent_alert(conn, m, payload):
         return  # the alert is not out yet: it will show the new sources itself, no edit needed
-    row = (await conn.execute(select(t.outbox.c.id, t.outbox.c.status).where(
-        _same_message(m)))).first()
+    row = (
+        await conn.execute(select(t.outbox.c.id, t.outbox.c.status).where(_same_message(m)))
+    ).first()
     if row is None:
-        await conn.execute(insert(t.outbox).values(
-            chat_id=m.chat_id, story_id=m.story_id, kind=m.kind.value, dedup_key=m.dedup_key,
-            payload=payload, status=status, attempts=0, next_attempt_at=m.not_before,
-            created_at=now))
+        await conn.execute(
+            insert(t.outbox).values(
+                chat_id=m.chat_id,
+                story_id=m.story_id,
+                kind=m.kind.value,
+                dedup_key=m.dedup_key,
+                payload=payload,
+                status=status,
+                attempts=0,
+                next_attempt_at=m.not_before,
+                created_at=now,
+            )
+        )
     elif m.kind is MessageKind.SOURCES:
         # One edit row per chat and story carries the latest sources; re-arm it.
-        await conn.execute(update(t.outbox).where(t.outbox.c.id == row.id).values(
-            payload=payload, status=status, attempts=0, next_attempt_at=m.not_before))
+        await conn.execute(
+            update(t.outbox)
+            .where(t.outbox.c.id == row.id)
+            .values(payload=payload, status=status, attempts=0, next_attempt_at=m.not_before)
+        )
     # Any other existing row: the same message was already planned; never twice.
 
 
@@ -131,10 +194,16 @@ async def _refresh_unsent_alert(
     conn: AsyncConnection, m: PlannedMessage, payload: dict[str, Any]
 ) -> bool:
     c = t.outbox.c
-    changed = await conn.execute(update(t.outbox).where(
-        c.chat_id == m.chat_id, c.story_id == m.story_id, c.kind == MessageKind.ALERT.value,
-        c.status.in_(("pending", "held")),
-    ).values(payload={**payload, "type": "alert"}))
+    changed = await conn.execute(
+        update(t.outbox)
+        .where(
+            c.chat_id == m.chat_id,
+            c.story_id == m.story_id,
+            c.kind == MessageKind.ALERT.value,
+            c.status.in_(("pending", "held")),
+        )
+        .values(payload={**payload, "type": "alert"})
+    )
     return bool(changed.rowcount)
 
 

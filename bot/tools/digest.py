@@ -27,8 +27,9 @@ async def _preview(settings: Settings, key: str) -> int:
     try:
         chat = await _find_chat(store, key)
         if chat is None:
-            print(f"no active chat {key!r} (use its number or PLATFORM:PLATFORM_ID)",
-                  file=sys.stderr)
+            print(
+                f"no active chat {key!r} (use its number or PLATFORM:PLATFORM_ID)", file=sys.stderr
+            )
             return 1
         digest = await DigestService(store, SystemClock()).preview(chat)
     finally:

@@ -8,11 +8,19 @@ import sys
 from pathlib import Path
 
 
-def storywatch(*args: str, env: dict[str, str] | None = None,
-               cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def storywatch(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
-                          timeout=120, env=full_env, cwd=cwd, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=full_env,
+        cwd=cwd,
+        check=False,
+    )
 
 
 def test_demo_shows_one_alert_with_both_sources_then_a_threaded_update() -> None:

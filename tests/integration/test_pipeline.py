@@ -1,4 +1,4 @@
-"""End to end: feeds over real HTTP on 127.0.0.1 -> poll -> outbox -> delivery, on SQLite and PostgreSQL."""
+"""End to end over real HTTP on 127.0.0.1: poll -> outbox -> delivery, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -22,20 +22,34 @@ MEETING_A = Item(
     "Blinken and Cavusoglu clash over S-400 at NATO meeting in Brussels",
     "US Secretary of State Antony Blinken pressed Turkish Foreign Minister Mevlut Cavusoglu in "
     "Brussels to drop the Russian S-400 air defense system. Turkey says the purchase is final.",
-    "http://outlet-a.example/s400-brussels?utm_source=rss", "a-1", T0)
+    "http://outlet-a.example/s400-brussels?utm_source=rss",
+    "a-1",
+    T0,
+)
 MEETING_B = Item(
     "Blinken tells Turkey to give up Russian S-400 system",
     "Antony Blinken told Mevlut Cavusoglu at the NATO meeting in Brussels that Turkey should not "
     "keep the Russian S-400 air defense system, the State Department said.",
-    "http://outlet-b.example/blinken-s400", "b-1", T0.replace(hour=17))
+    "http://outlet-b.example/blinken-s400",
+    "b-1",
+    T0.replace(hour=17),
+)
 DEVELOPMENT = Item(
     "Cavusoglu rejects Blinken's S-400 demand, says second battery talks near end",
     "Mevlut Cavusoglu said Turkey will keep the Russian S-400 air defense system despite Antony "
-    "Blinken's demand in Brussels. \"Talks on a second S-400 battery are in their final stage,\" "
+    'Blinken\'s demand in Brussels. "Talks on a second S-400 battery are in their final stage," '
     "Cavusoglu said, adding that a contract is expected within 60 days.",
-    "http://outlet-c.example/second-battery", "c-1", T0.replace(day=24, hour=8))
-UNRELATED = Item("Dutch navy commissions a new frigate", "The frigate joins the fleet at Den "
-                 "Helder on Tuesday.", "http://outlet-a.example/frigate", "a-0", T0)
+    "http://outlet-c.example/second-battery",
+    "c-1",
+    T0.replace(day=24, hour=8),
+)
+UNRELATED = Item(
+    "Dutch navy commissions a new frigate",
+    "The frigate joins the fleet at Den Helder on Tuesday.",
+    "http://outlet-a.example/frigate",
+    "a-0",
+    T0,
+)
 
 
 async def _ask(app: App, text: str) -> str:
@@ -61,8 +75,9 @@ class World:
         feeds = [FeedConfig(url=self.server.url(f"/{n}.xml"), name=n) for n in "abc"]
         settings = Settings(database_url=self.database_url, allow_private_feeds=True, feeds=feeds)
         console = (io.StringIO(), io.StringIO())
-        self.app = await build_app(settings, clock=self.clock, console=console,
-                                   notifiers={"console": self.notifier})
+        self.app = await build_app(
+            settings, clock=self.clock, console=console, notifiers={"console": self.notifier}
+        )
         return self.app
 
     async def stop(self) -> None:
@@ -113,8 +128,13 @@ async def test_two_outlets_one_alert_then_development_threads_under_it(world: Wo
 async def test_an_item_seen_again_with_edited_title_is_not_alerted_twice(world: World) -> None:
     world.publish("a", MEETING_A)
     await world.poll_and_deliver()
-    edited = Item("UPDATED: " + MEETING_A.title, MEETING_A.text, MEETING_A.link, MEETING_A.guid,
-                  T0.replace(day=25))
+    edited = Item(
+        "UPDATED: " + MEETING_A.title,
+        MEETING_A.text,
+        MEETING_A.link,
+        MEETING_A.guid,
+        T0.replace(day=25),
+    )
     world.publish("a", edited)
     await world.poll_and_deliver()
     assert world.notifier.actions() == ["send"]
@@ -170,9 +190,11 @@ async def test_a_blocked_chat_is_deactivated_and_gets_nothing_more(world: World)
 async def test_a_hostile_feed_is_an_error_the_chat_can_see_and_others_still_work(
     world: World,
 ) -> None:
-    bomb = (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
-            b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><rss><channel><title>&b;</title>'
-            b"</channel></rss>")
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><rss><channel><title>&b;</title>'
+        b"</channel></rss>"
+    )
     world.server.set("/b.xml", bomb)
     world.publish("a", MEETING_A)
     await world.poll_and_deliver()

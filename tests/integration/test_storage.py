@@ -16,8 +16,9 @@ from bot.storage.store import SqlStore
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
-def _alert(chat_id: int, story: str, kind: MessageKind = MessageKind.ALERT,
-           key: str = "") -> PlannedMessage:
+def _alert(
+    chat_id: int, story: str, kind: MessageKind = MessageKind.ALERT, key: str = ""
+) -> PlannedMessage:
     view = StoryView(story, f"headline {story}", "http://x/", "", ())
     return PlannedMessage(chat_id, story, kind, key, AlertMessage(view, Highlight("")), NOW)
 

@@ -29,7 +29,11 @@ class Checks:
 async def service(tmp_path: object) -> AsyncIterator[tuple[CommandService, SqlStore, Checks]]:
     store = await SqlStore.open(f"sqlite+aiosqlite:///{tmp_path}/c.db")
     checks = Checks()
-    yield CommandService(store, RuleBook(store), SettableClock(), checks, max_rules=3), store, checks
+    yield (
+        CommandService(store, RuleBook(store), SettableClock(), checks, max_rules=3),
+        store,
+        checks,
+    )
     await store.close()
 
 
@@ -49,8 +53,9 @@ async def test_watch_then_watchlist_shows_short_ids(service: tuple) -> None:
 
 
 @pytest.mark.parametrize("query", ['"air defense', "(S-400", "-India", "", "x" * 600])
-async def test_an_invalid_query_is_explained_and_nothing_is_stored(service: tuple,
-                                                                   query: str) -> None:
+async def test_an_invalid_query_is_explained_and_nothing_is_stored(
+    service: tuple, query: str
+) -> None:
     commands, _, _ = service
     reply = (await commands.handle(ctx(), f"/watch {query}")).text
     assert "Usage: /watch" in reply or "too long" in reply
@@ -102,7 +107,7 @@ async def test_settings_commands_show_in_status(service: tuple) -> None:
 
 
 async def test_addfeed_refuses_a_bad_feed_with_the_reason(service: tuple) -> None:
-    commands, store, checks = service
+    commands, _, checks = service
     checks.answer = (None, "not a feed: looks like an HTML page")
     reply = (await commands.handle(ctx(), "/addfeed http://example.org/page")).text
     assert reply == "Could not add that feed: not a feed: looks like an HTML page"

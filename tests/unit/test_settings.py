@@ -30,8 +30,9 @@ def test_tokens_never_appear_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.has_chat_platform()
 
 
-def test_config_file_then_environment_override(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_file_then_environment_override(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "custom.toml"
     config.write_text('max_rules_per_chat = 7\n[[feeds]]\nurl = "https://example.org/rss"\n')
     monkeypatch.setenv("STORYWATCH_CONFIG", str(config))
@@ -55,8 +56,9 @@ def test_a_missing_config_file_is_a_clear_error(monkeypatch: pytest.MonkeyPatch)
         load_settings()
 
 
-def test_an_unknown_key_in_the_config_is_refused(tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unknown_key_in_the_config_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "typo.toml"
     config.write_text("pol_interval_minutes = 5\n")
     monkeypatch.setenv("STORYWATCH_CONFIG", str(config))

@@ -1,0 +1,142 @@
+"""Feeds and which chats read them: the feed half of SqlStore."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.services.ports import FeedRef
+from bot.services.store_port import FeedInfo
+from bot.storage import tables as t
+
+
+def _feed_info(row: RowMapping) -> FeedInfo:
+    return FeedInfo(
+        row["id"],
+        row["url"],
+        row["title"],
+        row["is_default"],
+        row["error_count"],
+        row["last_error"],
+        row["last_ok_at"],
+    )
+
+
+class FeedStore:
+    """Default feeds, chat-added feeds, and what is due for polling."""
+
+    engine: AsyncEngine
+
+    async def sync_default_feeds(self, feeds: Sequence[tuple[str, str]], now: datetime) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(t.feeds).values(is_default=False))
+            for url, name in feeds:
+                found = await conn.scalar(select(t.feeds.c.id).where(t.feeds.c.url == url))
+                if found is None:
+                    await conn.execute(
+                        insert(t.feeds).values(
+                            url=url,
+                            title=name,
+                            is_default=True,
+                            next_poll_at=now,
+                            error_count=0,
+                            created_at=now,
+                        )
+                    )
+                else:
+                    await conn.execute(
+                        update(t.feeds).where(t.feeds.c.id == found).values(is_default=True)
+                    )
+
+    async def due_feeds(self, now: datetime, limit: int) -> list[FeedRef]:
+        used = select(t.chat_feeds.c.feed_id).join(t.chats).where(t.chats.c.active.is_(True))
+        query = (
+            select(t.feeds)
+            .where(t.feeds.c.next_poll_at <= now)
+            .where(or_(t.feeds.c.is_default.is_(True), t.feeds.c.id.in_(used)))
+            .order_by(t.feeds.c.next_poll_at)
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [
+            FeedRef(r["id"], r["url"], r["etag"], r["last_modified"], r["error_count"])
+            for r in rows
+        ]
+
+    async def feed_audience(self, feed_ids: Sequence[int]) -> dict[int, frozenset[int] | None]:
+        """For each feed: None when every chat reads it (a default feed), else the chats."""
+        async with self.engine.connect() as conn:
+            defaults = set(
+                (
+                    await conn.execute(
+                        select(t.feeds.c.id).where(
+                            t.feeds.c.id.in_(feed_ids), t.feeds.c.is_default.is_(True)
+                        )
+                    )
+                ).scalars()
+            )
+            pairs = (
+                await conn.execute(select(t.chat_feeds).where(t.chat_feeds.c.feed_id.in_(feed_ids)))
+            ).all()
+        audience: dict[int, frozenset[int] | None] = {}
+        for feed_id in feed_ids:
+            chats = frozenset(c for c, f in pairs if f == feed_id)
+            audience[feed_id] = None if feed_id in defaults else chats
+        return audience
+
+    async def add_chat_feed(self, chat_id: int, url: str, title: str, now: datetime) -> FeedInfo:
+        async with self.engine.begin() as conn:
+            feed_id = await conn.scalar(select(t.feeds.c.id).where(t.feeds.c.url == url))
+            if feed_id is None:
+                feed_id = (
+                    await conn.execute(
+                        insert(t.feeds)
+                        .values(
+                            url=url,
+                            title=title,
+                            is_default=False,
+                            next_poll_at=now,
+                            error_count=0,
+                            created_at=now,
+                        )
+                        .returning(t.feeds.c.id)
+                    )
+                ).scalar_one()
+            linked = await conn.scalar(
+                select(func.count())
+                .select_from(t.chat_feeds)
+                .where(t.chat_feeds.c.chat_id == chat_id, t.chat_feeds.c.feed_id == feed_id)
+            )
+            if not linked:
+                await conn.execute(insert(t.chat_feeds).values(chat_id=chat_id, feed_id=feed_id))
+            row = (await conn.execute(select(t.feeds).where(t.feeds.c.id == feed_id))).mappings()
+            return _feed_info(row.one())
+
+    async def remove_chat_feed(self, chat_id: int, key: str) -> FeedInfo | None:
+        by = t.feeds.c.id == int(key) if key.isdigit() else t.feeds.c.url == key
+        query = select(t.feeds).join(t.chat_feeds).where(t.chat_feeds.c.chat_id == chat_id, by)
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(query)).mappings().first()
+            if row is None:
+                return None
+            await conn.execute(
+                delete(t.chat_feeds).where(
+                    t.chat_feeds.c.chat_id == chat_id, t.chat_feeds.c.feed_id == row["id"]
+                )
+            )
+            return _feed_info(row)
+
+    async def chat_feeds(self, chat_id: int) -> list[FeedInfo]:
+        own = select(t.chat_feeds.c.feed_id).where(t.chat_feeds.c.chat_id == chat_id)
+        query = (
+            select(t.feeds)
+            .where(or_(t.feeds.c.is_default.is_(True), t.feeds.c.id.in_(own)))
+            .order_by(t.feeds.c.id)
+        )
+        async with self.engine.connect() as conn:
+            return [_feed_info(r) for r in (await conn.execute(query)).mappings()]
