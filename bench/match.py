@@ -80,7 +80,7 @@ def rules(count: int, names: list[str]) -> list[tuple[int, str]]:
         (12, lambda a, b: f"{a} OR {b}"),
         (10, lambda a, b: f"{a} -{b}"),
         (10, lambda a, b: f"title:{a}"),
-        (4, lambda a, b: f"~{a}"),
+        (2, lambda a, b: f"~{a}"),
     ]
     weights = [weight for weight, _ in shapes]
     picked = rng.choices([shape for _, shape in shapes], weights, k=count)

@@ -4,7 +4,7 @@ Rule order for one chat and one article:
 1. A chat that does not follow the story yet gets an ALERT if one of its rules matched and the
    article came from a feed the chat reads; from then on it follows the story.
 2. A chat that follows the story gets a SOURCES edit when the story gained an outlet, and an
-   UPDATE (threaded under the alert) when the article is a development, unless it muted the story.
+   UPDATE (threaded under the alert) when the article is a development; a muted story gets neither.
 3. The chat's delivery policy (mode, quiet hours, pause) then says send now, hold, or leave it to
    the digest; nothing is dropped: held messages wait in the outbox.
 """
@@ -44,7 +44,11 @@ class ChatTarget:
 
 @dataclass(frozen=True, slots=True)
 class PlannedMessage:
-    """An outbox row to write. `held` means: wait for /resume, not for a time."""
+    """An outbox row to write.
+
+    `held`: wait for /resume, not for a time. `deferred`: held back by quiet hours or a pause,
+    so it may be folded with other deferred alerts into one message.
+    """
 
     chat_id: int
     story_id: str
@@ -53,6 +57,7 @@ class PlannedMessage:
     message: OutboundMessage
     not_before: datetime
     held: bool = False
+    deferred: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +85,8 @@ def _schedule(
         return None  # digest-only chat: the story reaches it through the digest
     held = decision is Delivery.HOLD and until is None
     chat_id, story_id = target.chat.id, message_story_id(message)
-    return PlannedMessage(chat_id, story_id, kind, key, message, until or now, held)
+    deferred = decision is Delivery.HOLD
+    return PlannedMessage(chat_id, story_id, kind, key, message, until or now, held, deferred)
 
 
 def message_story_id(message: OutboundMessage) -> str:
@@ -108,10 +114,12 @@ def _for_target(
         match = NewMatch(target.chat.id, view.story_id, target.rule_label)
         return [_schedule(target, MessageKind.ALERT, "", alert, now)], match
     out: list[PlannedMessage | None] = []
+    if target.muted:
+        return out, None  # a muted story is silent for this chat: no edits, no updates
     if gained_source:
         edit = AlertMessage(view, target.highlight or Highlight(""), target.matched_terms)
         out.append(_schedule(target, MessageKind.SOURCES, "", edit, now))
-    if kind is StoryKind.DEVELOPMENT and not target.muted:
+    if kind is StoryKind.DEVELOPMENT:
         update = UpdateMessage(
             view, whats_new, _source_of(article), target.highlight or Highlight("")
         )

@@ -5,9 +5,8 @@ term of n tokens is the plain substring " t1 ... tn ". Every term of every rule 
 automaton (with its plural variants), so one pass over an article finds all terms of all rules
 in O(text + hits). Only rules owning a found term are then evaluated as boolean queries.
 
-Fuzzy terms (~Anthony) use the pigeonhole rule: a word within one edit of a 6+ letter token
-keeps its first half or its second half intact, so the automaton indexes " first-half" and
-"second-half " and each candidate word is verified by a linear edit check.
+Fuzzy terms (~Anthony) add every word one letter away from their first token to the same
+automaton, so they cost index size, not matching time.
 """
 
 from __future__ import annotations
@@ -19,15 +18,15 @@ import ahocorasick
 
 from bot.core.models import Highlight
 from bot.core.query import Node, Not, Or, Query, QueryError, Term, parse_query
-from bot.core.text import JoinedTokens, deletions, one_edit_apart
+from bot.core.text import JoinedTokens, one_edit_apart, one_edit_words
 
 FUZZY_MIN_LETTERS = 6
 FIELDS = ("title", "text")
 
 TermKey = tuple[str, tuple[str, ...]]
 Occurrence = tuple[str, int, int]  # (field, start, end) in the field's joined tokens
-_Entry = tuple[TermKey | None, int, int]  # (term, how to read the hit, pattern length)
-_SEQUENCE, _ANCHOR, _PREFIX, _SUFFIX = 0, 1, 2, 3
+_Entry = tuple[TermKey, int, int]  # (term, how to read the hit, pattern length)
+_SEQUENCE, _ANCHOR = 0, 1  # a whole term; the first token of a fuzzy phrase
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,18 +48,16 @@ class _Rule:
 class RuleIndex:
     """An immutable, thread-safe index of many rules; build a new one when rules change."""
 
-    __slots__ = ("_automaton", "_near", "_rules", "_rules_by_term", "build_errors")
+    __slots__ = ("_automaton", "_rules", "_rules_by_term", "build_errors")
 
     def __init__(
         self,
         automaton: ahocorasick.Automaton | None,
-        near: dict[str, tuple[TermKey, ...]],
         rules: list[_Rule],
         rules_by_term: dict[TermKey, tuple[int, ...]],
         build_errors: tuple[tuple[int, str], ...],
     ) -> None:
         self._automaton = automaton
-        self._near = near  # fuzzy first tokens and their deletions -> fuzzy terms
         self._rules = rules
         self._rules_by_term = rules_by_term
         self.build_errors = build_errors  # (rule_id, why) of stored rules that no longer parse
@@ -81,7 +78,7 @@ class RuleIndex:
                     owners.append(index)
         automaton = _automaton(patterns)
         owners_by_term = {key: tuple(owners) for key, owners in by_term.items()}
-        return cls(automaton, _near_index(compiled), compiled, owners_by_term, tuple(errors))
+        return cls(automaton, compiled, owners_by_term, tuple(errors))
 
     def __len__(self) -> int:
         return len(self._rules)
@@ -93,7 +90,7 @@ class RuleIndex:
         fields = {"title": (title, JoinedTokens.of(title)), "text": (text, JoinedTokens.of(text))}
         found: dict[TermKey, set[Occurrence]] = {}
         for field, (_, tokens) in fields.items():
-            _scan(self._automaton, self._near, field, tokens.joined, found)
+            _scan(self._automaton, field, tokens.joined, found)
         candidates = sorted({i for key in found for i in self._rules_by_term.get(key, ())})
         hits = []
         for index in candidates:
@@ -122,17 +119,6 @@ def _parse_rules(rules: Iterable[tuple[int, str]]) -> tuple[list[_Rule], list[tu
     return compiled, errors
 
 
-def _near_index(rules: list[_Rule]) -> dict[str, tuple[TermKey, ...]]:
-    """Fuzzy terms by their first token and its one-letter-dropped forms."""
-    near: dict[str, set[TermKey]] = {}
-    for rule in rules:
-        for term in _terms(rule.root):
-            if term.fuzzy and _is_fuzzy_token(term.tokens[0]):
-                for variant in (term.tokens[0], *deletions(term.tokens[0])):
-                    near.setdefault(variant, set()).add(term.key)
-    return {variant: tuple(keys) for variant, keys in near.items()}
-
-
 def _terms(node: Node) -> list[Term]:
     if isinstance(node, Term):
         return [node]
@@ -154,22 +140,17 @@ def _patterns(term: Term) -> list[tuple[str, _Entry]]:
 
 
 def _fuzzy_patterns(key: TermKey, words: tuple[str, ...]) -> list[tuple[str, _Entry]]:
-    """The first token and its one-letter-dropped forms as whole tokens, plus its two halves.
+    """The first token and every word one edit from it (if 6+ letters), as whole tokens.
 
-    A word with one letter added or changed keeps one half intact; the halves only flag
-    candidate words, which `_near_keys` then checks (they carry no term: one check per word).
+    Indexing the edit neighbourhood (about 50 words per letter) keeps matching as cheap as for
+    exact words: nothing is checked per text word. Later tokens of a fuzzy phrase are checked
+    only where the first one was found.
     """
     first = words[0]
-    if not _is_fuzzy_token(first):
-        anchors = [f" {first} "]
-    else:
-        anchors = [f" {variant} " for variant in (first, *deletions(first))]
-    result: list[tuple[str, _Entry]] = [(a, (key, _ANCHOR, len(a))) for a in anchors]
-    if _is_fuzzy_token(first):
-        half = len(first) // 2
-        left, right = " " + first[:half], first[half:] + " "
-        result += [(left, (None, _PREFIX, len(left))), (right, (None, _SUFFIX, len(right)))]
-    return result
+    variants = sorted(one_edit_words(first)) if _is_fuzzy_token(first) else []
+    anchors = [f" {variant} " for variant in (first, *variants)]
+    how = _SEQUENCE if len(words) == 1 else _ANCHOR
+    return [(anchor, (key, how, len(anchor))) for anchor in anchors]
 
 
 def _plurals(word: str) -> list[str]:
@@ -197,46 +178,15 @@ def _automaton(patterns: dict[str, list[_Entry]]) -> ahocorasick.Automaton | Non
 
 
 def _scan(
-    automaton: ahocorasick.Automaton,
-    near: dict[str, tuple[TermKey, ...]],
-    field: str,
-    joined: str,
-    found: dict[TermKey, set[Occurrence]],
+    automaton: ahocorasick.Automaton, field: str, joined: str, found: dict[TermKey, set[Occurrence]]
 ) -> None:
     """Record every term occurrence in one field's joined tokens."""
-    checked: set[int] = set()  # word starts already looked up in `near`
     for last, entries in automaton.iter(joined):
         for key, how, size in entries:
-            if how == _SEQUENCE:  # the hit is " t1 ... tn ": `last` is its closing space
-                found.setdefault(key, set()).add((field, last - size + 2, last))
-                continue
-            start = _hit_start(joined, last, how, size)
-            if key is not None:
-                keys: Iterable[TermKey] = (key,)
-            elif start in checked:
-                continue
-            else:
-                checked.add(start)
-                keys = _near_keys(near, joined[start : joined.find(" ", start)])
-            for candidate in keys:
-                end = _fuzzy_sequence_at(joined, start, candidate[1])
-                if end >= 0:
-                    found.setdefault(candidate, set()).add((field, start, end))
-
-
-def _near_keys(near: dict[str, tuple[TermKey, ...]], word: str) -> set[TermKey]:
-    """Fuzzy terms whose first token may be one edit from `word` (symmetric deletions)."""
-    keys: set[TermKey] = set()
-    for variant in (word, *deletions(word)):
-        keys.update(near.get(variant, ()))
-    return keys
-
-
-def _hit_start(joined: str, last: int, how: int, size: int) -> int:
-    """Start (in the joined string) of the first token of the fuzzy term a hit belongs to."""
-    if how == _SUFFIX:  # the hit is the end of a word: its start is after the previous space
-        return joined.rfind(" ", 0, last - size + 1) + 1
-    return last - size + 2  # the hit begins with the space before the first token
+            start = last - size + 2  # the hit is " t1 ... ": `last` is its closing space
+            end = last if how == _SEQUENCE else _fuzzy_sequence_at(joined, start, key[1])
+            if end >= 0:
+                found.setdefault(key, set()).add((field, start, end))
 
 
 def _fuzzy_sequence_at(joined: str, start: int, wanted: tuple[str, ...]) -> int:

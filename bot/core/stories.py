@@ -37,6 +37,9 @@ class Assignment:
     story_id: str
     kind: StoryKind
     whats_new: str = ""
+    # Stories this article showed to be fragments of `story_id`, folded into it now: their
+    # members belong to `story_id` from here on (the index already answers for their ids).
+    merged_from: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,14 +91,14 @@ class StoryIndex:
         self._expire(article.published)
         features = extract_features(article)
         self._df.add(features.weights)
-        story = self._best_story(features, article.published)
+        story, merged = self._best_story(features, article.published)
         if story is None:
             self._add(article, features, article.id)
             return Assignment(article.id, article.id, StoryKind.NEW)
         novel = whats_new(features, story.facts)
         self._add(article, features, story.id)
         kind = StoryKind.DEVELOPMENT if novel else StoryKind.REPEAT
-        return Assignment(article.id, story.id, kind, novel)
+        return Assignment(article.id, story.id, kind, novel, merged)
 
     def restore(self, article: Article, story_id: str, kind: StoryKind) -> None:
         """Replay a stored article into its known story (at start-up); `kind` is informational."""
@@ -125,7 +128,9 @@ class StoryIndex:
         same = self._url_article.get(url_key(article.url)) if article.url else None
         return self._article_story.get(same) if same else None
 
-    def _best_story(self, features: ArticleFeatures, now: datetime) -> StoryState | None:
+    def _best_story(
+        self, features: ArticleFeatures, now: datetime
+    ) -> tuple[StoryState | None, tuple[str, ...]]:
         """The best-scoring story above the threshold; others above the merge threshold were
         fragments of it (told in words that only this article bridges) and are folded in."""
         scored = [(self._score(features, s, now), s) for s in self._candidates(features)]
@@ -135,7 +140,7 @@ class StoryIndex:
             reverse=True,
         )
         if not scored:
-            return None
+            return None, ()
         # The largest fragment survives: most of the story's readers already know its id.
         top = scored[0][1]
         group = [top] + [
@@ -145,10 +150,11 @@ class StoryIndex:
             and self._overlap(top, s) >= self._settings.merge_overlap
         ]
         best = max(group, key=lambda s: s.size)
+        merged = tuple(other.id for other in group if other is not best)
         for other in group:
             if other is not best:
                 self._merge(best, other)
-        return best
+        return best, merged
 
     def _overlap(self, a: StoryState, b: StoryState) -> float:
         """How much two stories share on their own, so a round-up headline naming two stories

@@ -9,10 +9,10 @@ from bot.core.models import Source
 
 # Bounds keep per-story memory flat however many outlets pile onto a story; the profile keeps the
 # terms most members share, which are the ones that decide whether a newcomer belongs.
-PROFILE_LIMIT = 48
-FACT_LIMIT = 256
-HEADLINE_LIMIT = 12
-SENTENCE_LIMIT = 24
+PROFILE_LIMIT = 40
+FACT_LIMIT = 128
+HEADLINE_LIMIT = 8
+SENTENCE_LIMIT = 12
 
 
 @dataclass(slots=True)
@@ -76,4 +76,4 @@ class StoryState:
         """Keep lead sentences from the first sources as summary candidates."""
         room = SENTENCE_LIMIT - len(self.sentences)
         if room > 0:
-            self.sentences.extend(lead[: min(room, 8)])
+            self.sentences.extend(lead[: min(room, 4)])

@@ -229,6 +229,13 @@ def one_edit_apart(a: str, b: str) -> bool:
     return a[i:] == b[i + 1 :]
 
 
-def deletions(word: str) -> list[str]:
-    """`word` with one character dropped, at each position."""
-    return [word[:i] + word[i + 1 :] for i in range(len(word))]
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def one_edit_words(word: str) -> set[str]:
+    """Every a-z word one letter dropped, added or changed away from `word`."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    dropped = {a + b[1:] for a, b in splits if b}
+    changed = {a + c + b[1:] for a, b in splits if b for c in _LETTERS if c != b[0]}
+    added = {a + c + b for a, b in splits for c in _LETTERS}
+    return (dropped | changed | added) - {word}

@@ -15,9 +15,11 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from bot.core.codec import from_payload
-from bot.core.models import MessageKind, OutboundMessage
+from bot.core.digest import fold_held_alerts
+from bot.core.models import AlertMessage, MessageKind, NoticeMessage
 from bot.services.ports import (
     Address,
     Clock,
@@ -31,6 +33,8 @@ from bot.services.store_port import OutboxRow, Store
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=1)
+# sent_ref prefix of alerts that went out folded into one "while you were away" message
+FOLDED = "folded:"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -88,18 +92,26 @@ class Deliverer:
         if notifier is None:  # that platform is not running in this process: keep the row
             await self._store.mark_retry(row.id, now + timedelta(minutes=1), "platform offline")
             return "retry"
+        group = [row]
+        if row.kind is MessageKind.ALERT and row.deferred:
+            group += await self._store.take_deferred_alerts(row.chat.id, now, self._lease)
         try:
-            ref = await self._send(notifier, row, from_payload(row.payload))
+            ref = await self._send(notifier, group)
         except RateLimited as exc:
-            await self._store.mark_retry(row.id, now + timedelta(seconds=exc.retry_after), str(exc))
+            for held in group:
+                await self._store.mark_retry(
+                    held.id, now + timedelta(seconds=exc.retry_after), str(exc)
+                )
             return "retry"
         except DestinationGone as exc:
             log.info("chat %s deactivated: %s", row.chat.id, exc)
             await self._store.deactivate_chat(row.chat.id, str(exc) or "destination gone")
             return "gone"
-        except Exception as exc:
-            return await self._retry_or_fail(row, exc)
-        await self._store.mark_sent(row.id, ref, self._clock.now())
+        except Exception as exc:  # every other failure is retried, never lost
+            outcomes = [await self._retry_or_fail(held, exc) for held in group]
+            return outcomes[0]
+        for sent in group:
+            await self._store.mark_sent(sent.id, ref, self._clock.now())
         return "sent"
 
     async def _retry_or_fail(self, row: OutboxRow, exc: Exception) -> str:
@@ -114,19 +126,38 @@ class Deliverer:
         await self._store.mark_retry(row.id, self._clock.now() + backoff(row.attempts), error)
         return "retry"
 
-    async def _send(self, notifier: Notifier, row: OutboxRow, message: OutboundMessage) -> str:
+    async def _send(self, notifier: Notifier, group: list[OutboxRow]) -> str:
+        """Deliver one row (or several held-back alerts folded into one message)."""
+        row = group[0]
         to = Address(row.chat.platform_id, row.chat.thread_id, row.chat.settings.link_previews)
+        if len(group) > 1:
+            return FOLDED + await notifier.send(to, self._folded(group))
+        message = from_payload(row.payload)
         if row.kind not in (MessageKind.SOURCES, MessageKind.UPDATE):
             return await notifier.send(to, message)
         parent = await self._store.alert_ref(row.chat.id, row.story_id)
         if parent is None:  # the alert never went out: this message stands alone
             return await notifier.send(to, message)
+        if parent.startswith(FOLDED):
+            if row.kind is MessageKind.SOURCES:
+                return parent  # the folded message lists the story; there is no alert to edit
+            parent = parent.removeprefix(FOLDED)
         try:
             if row.kind is MessageKind.SOURCES:
                 return await notifier.edit(to, parent, message)
             return await notifier.reply(to, parent, message)
         except MessageGone:
             return await notifier.send(to, message)
+
+    def _folded(self, group: list[OutboxRow]) -> NoticeMessage:
+        stories = []
+        for row in group:
+            message = from_payload(row.payload)
+            if isinstance(message, AlertMessage):
+                stories.append(message.story)
+        settings = group[0].chat.settings
+        label = self._clock.now().astimezone(ZoneInfo(settings.timezone)).strftime("%H:%M")
+        return fold_held_alerts(stories, label)
 
 
 def _fields(report: DeliveryReport) -> tuple[int, int, int, int]:

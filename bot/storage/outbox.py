@@ -61,6 +61,25 @@ class OutboxStore:
                     claimed.append(_outbox_row(row))
         return claimed
 
+    async def take_deferred_alerts(
+        self, chat_id: int, now: datetime, lease_seconds: float
+    ) -> list[OutboxRow]:
+        """Claim the chat's other held-back alerts that are due, to fold them into one message."""
+        free = or_(o.claimed_until.is_(None), o.claimed_until < now)
+        query = (
+            select(t.outbox, *_CHAT_COLUMNS)
+            .join(t.chats, t.chats.c.id == o.chat_id)
+            .where(o.chat_id == chat_id, o.status == "pending", o.next_attempt_at <= now, free)
+            .where(o.kind == MessageKind.ALERT.value, o.deferred.is_(True))
+            .order_by(o.id)
+        )
+        until = now + timedelta(seconds=lease_seconds)
+        async with self.engine.begin() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+            ids = [r["id"] for r in rows]
+            await conn.execute(update(t.outbox).where(o.id.in_(ids)).values(claimed_until=until))
+        return [_outbox_row(r) for r in rows]
+
     async def alert_ref(self, chat_id: int, story_id: str) -> str | None:
         query = select(o.sent_ref).where(
             o.chat_id == chat_id,
@@ -197,6 +216,7 @@ def _outbox_row(row: Any) -> OutboxRow:
         active=row["active"],
         settings=ChatSettings.from_json(row["settings"] or {}),
     )
+    kind = MessageKind(row["kind"])
     return OutboxRow(
-        row["id"], chat, row["story_id"], MessageKind(row["kind"]), row["payload"], row["attempts"]
+        row["id"], chat, row["story_id"], kind, row["payload"], row["attempts"], row["deferred"]
     )

@@ -177,6 +177,7 @@ async def _save_message(conn: AsyncConnection, m: PlannedMessage, now: datetime)
                 status=status,
                 attempts=0,
                 next_attempt_at=m.not_before,
+                deferred=m.deferred,
                 created_at=now,
             )
         )

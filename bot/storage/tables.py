@@ -155,6 +155,8 @@ outbox = Table(
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("claimed_until", UTCDateTime),
     Column("sent_ref", String(128)),
+    # Held by quiet hours or /pause: several such alerts are folded into one message.
+    Column("deferred", Boolean, nullable=False, default=False),
     Column("last_error", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),

@@ -96,6 +96,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer, nullable=False),
         sa.Column("next_attempt_at", UTCDateTime, nullable=False),
         sa.Column("claimed_until", UTCDateTime), sa.Column("sent_ref", sa.String(128)),
+        sa.Column("deferred", sa.Boolean, nullable=False),
         sa.Column("last_error", sa.Text), sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("sent_at", UTCDateTime),
         sa.UniqueConstraint("chat_id", "story_id", "kind", "dedup_key", name="uq_outbox_message"),

@@ -1,0 +1,109 @@
+"""Delivery policy end to end: quiet hours fold, digest mode, mute across restarts, pause."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from feedserver import FeedServer
+from world import DEVELOPMENT, MEETING_A, MEETING_B, T0, UNRELATED, World, ask
+
+from bot.core.models import AlertMessage, DigestMessage, NoticeMessage
+from bot.services.ports import CommandContext
+
+
+@pytest.fixture
+async def world(database_url: str) -> AsyncIterator[World]:
+    with FeedServer() as server:
+        w = World(server, database_url)
+        app = await w.start()
+        await ask(app, "/watch S-400")
+        await ask(app, "/watch frigate")
+        yield w
+        await w.stop()
+
+
+async def _admin() -> bool:
+    return True
+
+
+async def test_alerts_in_quiet_hours_wait_and_arrive_folded_into_one_message(world: World) -> None:
+    assert world.app is not None
+    await ask(world.app, "/quiet 18:00-23:00")
+    world.publish("a", MEETING_A, UNRELATED)
+    await world.poll_and_deliver()  # 18:30: inside quiet hours
+    assert world.notifier.delivered == []
+
+    world.clock.at = T0.replace(hour=23, minute=1)
+    await world.app.deliverer.drain()
+    [folded] = world.notifier.delivered
+    assert isinstance(folded.message, NoticeMessage)
+    assert len(folded.message.stories) == 2 and "2 stories" in folded.message.text
+
+    world.publish("c", DEVELOPMENT)
+    await world.poll_and_deliver()
+    replies = [d for d in world.notifier.delivered if d.action == "reply"]
+    assert len(replies) == 1 and replies[0].parent == folded.ref
+
+
+async def test_a_chat_in_digest_mode_gets_no_alert_and_one_digest_at_its_time(
+    world: World,
+) -> None:
+    assert world.app is not None
+    await ask(world.app, "/mode digest")
+    await ask(world.app, "/timezone Europe/Istanbul")  # 08:00 there is 06:00 UTC in March
+    world.publish("a", MEETING_A)
+    world.publish("b", MEETING_B)
+    await world.poll_and_deliver()
+    assert world.notifier.delivered == []
+
+    world.clock.at = T0.replace(day=24, hour=6, minute=0, second=30)
+    assert await world.app.digests.tick() == 1
+    assert await world.app.digests.tick() == 0  # the same slot never twice
+    await world.app.deliverer.drain()
+    [digest] = world.notifier.delivered
+    assert isinstance(digest.message, DigestMessage)
+    [item] = [i for s in digest.message.sections for i in s.items]
+    assert "S-400" in item.headline and item.source_count == 2
+
+
+async def test_the_missed_digest_after_downtime_is_sent_once(world: World) -> None:
+    assert world.app is not None
+    world.publish("a", MEETING_A)
+    await world.poll_and_deliver()
+    await world.stop()
+    world.clock.at += timedelta(days=3)  # the bot was down for three digest times
+    app = await world.start()
+    assert await app.digests.tick() == 1
+    await world.stop()
+    app = await world.start()
+    assert await app.digests.tick() == 0
+
+
+async def test_a_muted_story_stays_muted_across_a_restart(world: World) -> None:
+    assert world.app is not None
+    world.publish("a", MEETING_A)
+    await world.poll_and_deliver()
+    [alert] = world.notifier.delivered
+    assert isinstance(alert.message, AlertMessage)
+    ctx = CommandContext("console", "console", "tester", _admin)
+    reply = await world.app.commands.on_button(ctx, f"mute:{alert.message.story.story_id}")
+    assert reply.text.startswith("Muted")
+
+    await world.stop()
+    await world.start()
+    world.publish("c", DEVELOPMENT)
+    await world.poll_and_deliver()
+    assert [d.action for d in world.notifier.delivered] == ["send"]
+
+
+async def test_pause_holds_everything_until_resume(world: World) -> None:
+    assert world.app is not None
+    await ask(world.app, "/pause")
+    world.publish("a", MEETING_A)
+    await world.poll_and_deliver()
+    assert world.notifier.delivered == []
+    assert "1 held message" in await ask(world.app, "/resume")
+    await world.app.deliverer.drain()
+    assert [d.action for d in world.notifier.delivered] == ["send"]
