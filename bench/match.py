@@ -22,6 +22,9 @@ from bot.core.matcher import RuleIndex
 
 SEED = 2026
 RULE_COUNTS = (10, 1_000, 100_000)
+# Share of name mentions drawn from the names rules may watch; the rest are names nobody watches
+# (real news mentions far more names than any watchlist holds).
+WATCHABLE_SHARE = 0.2
 REGEX_SLICE_BYTES = {10: None, 1_000: 1_000_000, 100_000: 60_000}  # None: whole corpus
 Article = tuple[str, str]
 
@@ -31,38 +34,49 @@ def _word(rng: random.Random, onsets: tuple[str, ...], syllables: int) -> str:
     return "".join(rng.choice(onsets) + rng.choice(vowels) for _ in range(syllables))
 
 
-def _vocabulary(rng: random.Random) -> tuple[list[str], list[str]]:
-    """Common lower-case words and a large pool of capitalised names (what rules watch).
+def _vocabulary(rng: random.Random) -> tuple[list[str], list[str], list[str]]:
+    """Common words, names that rules watch, and names nobody watches.
 
-    The two use disjoint consonants, so a common word is never mistaken for a watched name.
+    They use disjoint spellings, so a common word is never mistaken for a watched name.
     """
     plain = tuple("bdklmnprstvz")
     rare = ("c", "f", "g", "h", "j", "q", "w", "x", "y", "ch", "gh", "wh", "fy", "cy", "qu", "xh")
     common = sorted({_word(rng, plain, rng.randint(1, 3)) for _ in range(6_000)})
     names = sorted({_word(rng, rare, rng.randint(2, 4)).capitalize() for _ in range(300_000)})
     names += ["S-400", "F-35", "Çavuşoğlu", "Blinken", "T-90", "Su-57", "İstanbul"]
-    return common, names
+    others = sorted({_word(rng, plain, rng.randint(4, 5)).capitalize() for _ in range(300_000)})
+    return common, names, others
 
 
-def _sentence(rng: random.Random, common: list[str], weights: list[float], names: list[str]) -> str:
-    words = rng.choices(common, weights, k=rng.randint(8, 22))
+def _name(rng: random.Random, names: list[str], others: list[str]) -> str:
+    return rng.choice(names if rng.random() < WATCHABLE_SHARE else others)
+
+
+def _sentence(
+    rng: random.Random, words: tuple[list[str], list[float], list[str], list[str]]
+) -> str:
+    common, weights, names, others = words
+    out = rng.choices(common, weights, k=rng.randint(8, 22))
     for _ in range(rng.randint(0, 2)):
-        words.insert(rng.randrange(len(words)), rng.choice(names))
+        out.insert(rng.randrange(len(out)), _name(rng, names, others))
     if rng.random() < 0.2:
-        words.insert(rng.randrange(len(words)), f"“{rng.choice(names)}’s”")
-    return " ".join(words).capitalize() + rng.choice((". ", ", he said. ", "? ", "; "))
+        out.insert(rng.randrange(len(out)), f"“{_name(rng, names, others)}’s”")
+    return " ".join(out).capitalize() + rng.choice((". ", ", he said. ", "? ", "; "))
 
 
-def corpus(megabytes: float, common: list[str], names: list[str]) -> list[Article]:
+def corpus(
+    megabytes: float, common: list[str], names: list[str], others: list[str]
+) -> list[Article]:
     """Deterministic articles (title, text) of about 4 KB each, `megabytes` in total."""
     rng = random.Random(SEED)
     weights = [1 / (rank + 1) for rank in range(len(common))]  # Zipf: a few very common words
+    words = (common, weights, names, others)
     articles: list[Article] = []
     size = 0
     while size < megabytes * 1_000_000:
-        title = _sentence(rng, common, weights, names)[:90]
+        title = _sentence(rng, words)[:90]
         text = "\n\n".join(
-            "".join(_sentence(rng, common, weights, names) for _ in range(rng.randint(3, 7)))
+            "".join(_sentence(rng, words) for _ in range(rng.randint(3, 7)))
             for _ in range(rng.randint(3, 8))
         )
         articles.append((title, text))
@@ -80,7 +94,7 @@ def rules(count: int, names: list[str]) -> list[tuple[int, str]]:
         (12, lambda a, b: f"{a} OR {b}"),
         (10, lambda a, b: f"{a} -{b}"),
         (10, lambda a, b: f"title:{a}"),
-        (2, lambda a, b: f"~{a}"),
+        (1, lambda a, b: f"~{a}"),  # fuzzy: ~50 index words per letter
     ]
     weights = [weight for weight, _ in shapes]
     picked = rng.choices([shape for _, shape in shapes], weights, k=count)
@@ -95,12 +109,20 @@ def _baseline_regex(rule_list: list[tuple[int, str]]) -> re.Pattern[str]:
     return re.compile(rf"\b(?:{alternation})\b", re.IGNORECASE)
 
 
-def _throughput(articles: list[Article], match: Callable[[str, str], object]) -> float:
+def _throughput(
+    articles: list[Article], match: Callable[[str, str], object], passes: int = 1
+) -> tuple[float, int]:
+    """(MB/s of the fastest pass, number of articles with a match).
+
+    The best of several passes is reported because other processes share the machine.
+    """
     size = sum(len(t) + len(x) for t, x in articles)
-    started = time.perf_counter()
-    for title, text in articles:
-        match(title, text)
-    return size / 1_000_000 / (time.perf_counter() - started)
+    best, matched = float("inf"), 0
+    for _ in range(passes):
+        started = time.perf_counter()
+        matched = sum(1 for title, text in articles if match(title, text))
+        best = min(best, time.perf_counter() - started)
+    return size / 1_000_000 / best, matched
 
 
 def _prefix(articles: list[Article], limit: int | None) -> list[Article]:
@@ -120,14 +142,18 @@ def _measure(count: int, articles: list[Article], names: list[str]) -> dict[str,
     started = time.perf_counter()
     index = RuleIndex.build(rule_list)
     compile_s = time.perf_counter() - started
-    matched = sum(1 for title, text in articles if index.match(title, text))
+    speed, matched = _throughput(articles, index.match, passes=3)
+    started = time.perf_counter()
     pattern = _baseline_regex(rule_list)
+    regex_compile_s = time.perf_counter() - started
     sample = _prefix(articles, REGEX_SLICE_BYTES[count])
+    regex_speed, _ = _throughput(sample, lambda t, x: pattern.findall(t + "\n" + x))
     return {
-        "automaton_mb_s": round(_throughput(articles, index.match), 2),
+        "automaton_mb_s": round(speed, 2),
         "automaton_compile_s": round(compile_s, 3),
         "articles_matched": matched,
-        "regex_mb_s": round(_throughput(sample, lambda t, x: pattern.findall(t + "\n" + x)), 3),
+        "regex_mb_s": round(regex_speed, 3),
+        "regex_compile_s": round(regex_compile_s, 3),
         "regex_sample_bytes": sum(len(t) + len(x) for t, x in sample),
     }
 
@@ -136,8 +162,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--mb", type=float, default=10.0, help="corpus size in MB")
     args = parser.parse_args()
-    common, names = _vocabulary(random.Random(SEED))
-    articles = corpus(args.mb, common, names)
+    common, names, others = _vocabulary(random.Random(SEED))
+    articles = corpus(args.mb, common, names, others)
     size = sum(len(t) + len(x) for t, x in articles)
     print(f"corpus: {len(articles)} articles, {size / 1e6:.1f} MB")
     results = {}

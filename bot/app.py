@@ -162,7 +162,13 @@ async def build_app(
     runtimes = _runtimes(settings, commands, console)
     registry: dict[str, Notifier] = {name: r.notifier for name, r in runtimes.items()}
     registry.update(notifiers or {})
-    deliverer = Deliverer(store, registry, clock, max_attempts=settings.max_delivery_attempts)
+    deliverer = Deliverer(
+        store,
+        registry,
+        clock,
+        max_attempts=settings.max_delivery_attempts,
+        lease_seconds=settings.delivery_lease_seconds,
+    )
     return App(
         settings,
         clock,

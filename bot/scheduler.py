@@ -13,8 +13,6 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-POLL_TICK_SECONDS = 30  # how often due feeds are looked for; each feed has its own cadence
-
 
 def _guarded(name: str, job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
@@ -38,7 +36,7 @@ def build_scheduler(
     scheduler.add_job(
         _guarded("poll", poll),
         "interval",
-        seconds=POLL_TICK_SECONDS,
+        seconds=settings.poll_tick_seconds,  # each feed still keeps its own cadence
         id="poll",
         next_run_time=_now(),
         **options,

@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     poll_interval_minutes: float = Field(default=10, gt=0, le=1440)
     delivery_interval_seconds: float = Field(default=2, gt=0, le=3600)
     digest_check_seconds: float = Field(default=60, gt=0, le=3600)
+    poll_tick_seconds: float = Field(default=30, gt=0, le=3600)
     poll_concurrency: int = Field(default=64, ge=1, le=2000)
     per_host_concurrency: int = Field(default=4, ge=1, le=1000)
     fetch_timeout_seconds: float = Field(default=10, gt=0, le=300)
@@ -76,6 +77,9 @@ class Settings(BaseSettings):
     max_rules_per_chat: int = Field(default=50, ge=1, le=10_000)
     story_window_hours: float = Field(default=72, gt=0, le=24 * 30)
     max_delivery_attempts: int = Field(default=50, ge=1)
+    # A claimed outbox row is re-sent by another worker (or after a restart) once this passes
+    # without it being marked sent: longer than any single send may take.
+    delivery_lease_seconds: float = Field(default=60, gt=0, le=3600)
     log_level: str = "INFO"
     feeds: list[FeedConfig] = Field(default_factory=list)
 

@@ -186,10 +186,13 @@ def _lex_field(text: str, i: int) -> tuple[str | None, int]:
 
 
 def _term(word: str, phrase: bool, fuzzy: bool, field: str | None) -> Term:
-    folded = tuple(JoinedTokens.of(word).joined.split())
+    if word.isascii() and word.isalpha():  # the common case, kept cheap for big rebuilds
+        folded: tuple[str, ...] = (word.lower(),)
+    else:
+        folded = tuple(JoinedTokens.of(word).joined.split())
     if not folded:
         what = "The phrase" if phrase else f"'{word}'"
-        raise QueryError(f"{what} has no letters or digits to match; remove it or quote real words")
+        raise QueryError(f"{what} has no letters or digits to match; use words, e.g. S-400 Turkey")
     return Term(" ".join(word.split()), folded, phrase, fuzzy, field)
 
 

@@ -4,9 +4,14 @@ Rule order in `StoryIndex.assign`:
 1. an article id already indexed is a REPEAT of its story (idempotent replays);
 2. an article whose canonical url is indexed is the same article, so a REPEAT too;
 3. otherwise candidate stories come from an inverted index over the article's most salient
-   terms (never all pairs), each is scored, and the best one above the threshold wins;
+   terms (never all pairs), each is scored, and the best one above the threshold wins; other
+   stories the article matches strongly, and that overlap the winner on their own, were
+   fragments of one story and are folded into the largest (`Assignment.merged_from`);
 4. joining a story is a DEVELOPMENT when the article brings facts the story lacked, else REPEAT;
    starting one is NEW, and the story's id is the first article's id.
+
+Memory per story is bounded (see story_state); the index is a cache rebuilt with `restore`.
+Document frequencies are kept for every term ever seen (the vocabulary, not the articles).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from bot.core.summarize import representative_headline, summarize
 
 _PROBE_TERMS = 8  # most salient article terms used to look up candidates
 _POSTING_CAP = 400  # a term shared by more live stories than this is not salient
-_CANDIDATE_CAP = 24  # stories scored in full per assignment
+_CANDIDATE_CAP = 16  # stories scored in full per assignment
 _MIN_SHARED = 2  # one shared word is a coincidence, not a story
 _COMMON_IDF = 1.0  # IDF of a word in a third of all articles: no evidence of a shared story
 
@@ -133,15 +138,15 @@ class StoryIndex:
     ) -> tuple[StoryState | None, tuple[str, ...]]:
         """The best-scoring story above the threshold; others above the merge threshold were
         fragments of it (told in words that only this article bridges) and are folded in."""
-        scored = [(self._score(features, s, now), s) for s in self._candidates(features)]
+        rarity = {term: self._df.idf(term) for term in features.weights}  # once, not per story
+        scored = [(self._score(features, rarity, s, now), s) for s in self._candidates(features)]
         scored = sorted(
             (x for x in scored if x[0] >= self._settings.threshold),
-            key=lambda x: (x[0], x[1].size),
+            key=lambda x: (x[0], x[1].size, x[1].id),
             reverse=True,
         )
         if not scored:
             return None, ()
-        # The largest fragment survives: most of the story's readers already know its id.
         top = scored[0][1]
         group = [top] + [
             s
@@ -149,12 +154,12 @@ class StoryIndex:
             if score >= self._settings.merge_threshold
             and self._overlap(top, s) >= self._settings.merge_overlap
         ]
+        # The largest fragment survives: most of the story's readers already know its id.
         best = max(group, key=lambda s: s.size)
-        merged = tuple(other.id for other in group if other is not best)
         for other in group:
             if other is not best:
                 self._merge(best, other)
-        return best, merged
+        return best, tuple(other.id for other in group if other is not best)
 
     def _overlap(self, a: StoryState, b: StoryState) -> float:
         """How much two stories share on their own, so a round-up headline naming two stories
@@ -179,7 +184,7 @@ class StoryIndex:
     def _candidates(self, features: ArticleFeatures) -> list[StoryState]:
         # Rarest terms first, skipping those only this article has: they have no postings.
         seen = [term for term in features.weights if self._df.count(term) > 1]
-        probes = sorted(seen, key=self._df.count)[:_PROBE_TERMS]
+        probes = sorted(seen, key=lambda term: (self._df.count(term), term))[:_PROBE_TERMS]
         hits: dict[str, int] = {}
         for term in probes:
             posting = self._postings.get(term, ())
@@ -187,10 +192,13 @@ class StoryIndex:
                 continue
             for story_id in posting:
                 hits[story_id] = hits.get(story_id, 0) + 1
-        ranked = sorted(hits, key=hits.__getitem__, reverse=True)[:_CANDIDATE_CAP]
+        # Ties broken by id: set order varies between runs and replays must not.
+        ranked = sorted(hits, key=lambda s: (hits[s], s), reverse=True)[:_CANDIDATE_CAP]
         return [self._stories[s] for s in ranked]
 
-    def _score(self, features: ArticleFeatures, story: StoryState, now: datetime) -> float:
+    def _score(
+        self, features: ArticleFeatures, idf: dict[str, float], story: StoryState, now: datetime
+    ) -> float:
         """Evidence that the article tells this story, in IDF units: each shared term counts by
         its rarity beyond everyday words, its place (headline over body) and how many of the
         story's members use it. Zero when the story explains too little of the article (one
@@ -199,14 +207,13 @@ class StoryIndex:
         total = covered = evidence = 0.0
         shared = 0
         for term, weight in features.weights.items():
-            idf = self._df.idf(term)
-            total += weight * idf
+            total += weight * idf[term]
             count = story.profile.get(term)
             if count:
                 shared += 1
                 typical = min(1.0, 2.0 * count / story.size) ** 0.5
-                covered += weight * idf * typical
-                evidence += weight / TITLE_WEIGHT * max(0.0, idf - _COMMON_IDF) * typical
+                covered += weight * idf[term] * typical
+                evidence += weight / TITLE_WEIGHT * max(0.0, idf[term] - _COMMON_IDF) * typical
         if shared < _MIN_SHARED or covered < self._settings.min_coverage * total:
             return 0.0
         idle = min(1.0, max(0.0, (now - story.last_active) / self._window))

@@ -57,7 +57,7 @@ class StoryState:
             self.profile[term] = self.profile.get(term, 0.0) + weight
         if len(self.profile) <= 2 * PROFILE_LIMIT:
             return []
-        ranked = sorted(self.profile.items(), key=lambda kv: kv[1], reverse=True)
+        ranked = sorted(self.profile.items(), key=lambda kv: (-kv[1], kv[0]))
         self.profile = dict(ranked[:PROFILE_LIMIT])
         return [term for term, _ in ranked[PROFILE_LIMIT:]]
 

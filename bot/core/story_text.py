@@ -39,9 +39,10 @@ def extract_features(article: Article) -> ArticleFeatures:
     """Weights from headline and lead, facts from headline and body."""
     body = clean_sentences(article.text, article.title)
     weights: dict[str, float] = {}
+    # Sorted so that float sums, and so verdicts, do not vary with set order between runs.
     for sentence in body[:_LEAD_SENTENCES]:
-        weights.update(dict.fromkeys(t.terms(sentence), 1.0))
-    weights.update(dict.fromkeys(t.terms(article.title), TITLE_WEIGHT))
+        weights.update(dict.fromkeys(sorted(t.terms(sentence)), 1.0))
+    weights.update(dict.fromkeys(sorted(t.terms(article.title)), TITLE_WEIGHT))
     names = t.entities(article.title) | {e for s in body[:_LEAD_SENTENCES] for e in t.entities(s)}
     for term in names & weights.keys():
         weights[term] *= _ENTITY_BOOST

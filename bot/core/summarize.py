@@ -52,8 +52,10 @@ _REDUNDANT = 0.5  # cosine above which a second sentence says the same thing aga
 def is_boilerplate(line: str) -> bool:
     """True for outlet furniture: pleas, follow/subscribe lines, captions, credits, self-promo."""
     text = line.strip()
-    if not text or _BOILERPLATE.search(text):
-        return bool(text)
+    if not text:
+        return False
+    if _BOILERPLATE.search(text):
+        return True
     unquoted = _QUOTED.sub("", text)
     return bool(_SELF.search(unquoted) and _MEDIA.search(unquoted))
 

@@ -8,13 +8,12 @@ from collections.abc import Iterable
 
 # Letter-digit designators (S-400, F-35, Q4, 5G), money ($1.8B), words with inner apostrophes
 # or dots (Men's, U.S.), plain numbers (1,200 / 3.5).
-_TOKEN = re.compile(
-    r"\$?\d[\d,.]*[%]?[a-zA-Z]*|[A-Za-z]+(?:[-'’.][A-Za-z0-9]+)*\.?|[A-Za-z]+-?\d+[A-Za-z]*"
-)
+_L = r"[^\W\d_]"  # any letter, accented ones included (Çavuşoğlu)
+_TOKEN = re.compile(rf"\$?\d[\d,.]*%?{_L}*|{_L}+(?:[-'’.](?:{_L}|\d)+)*\.?")
 _DESIGNATOR = re.compile(r"^(?:[A-Za-z]{1,4}-?\d{1,5}[A-Za-z]?|\d{1,4}[A-Za-z]{1,3})$")
 _NUMBER = re.compile(r"\d")
 _QUOTE = re.compile(r"[\"“”]([^\"“”]{12,300})[\"“”]")
-_SENTENCE_END = re.compile(r"([.!?…][\"”’)]?)\s+(?=[\"“‘(]?[A-Z0-9])")
+_SENTENCE_END = re.compile(r"([.!?…][\"”’)]?)\s+(?=[\"“‘(]?[A-Z0-9À-Ý])")
 # A full stop after these ends an abbreviation, not a sentence (U.S. Secretary, Mr. Demir).
 _ABBREVIATION = re.compile(
     r"(?:\b(?:[A-Za-z]\.)+|\b(?:Mr|Mrs|Ms|Dr|Prof|St|Gen|Sen|Rep|Gov|Lt|Col|Sgt|Capt|Jr|Sr|Inc|"
@@ -50,8 +49,10 @@ def normalize(token: str) -> str:
     term = token.lower().replace("’", "'")
     if term.endswith("'s"):
         term = term[:-2]
+    if _NUMBER.search(term):
+        return term.replace(",", "")  # 1,200 = 1200; keep decimals: $2.5b is not $25b
     term = term.replace(".", "").replace("'", "")
-    if _NUMBER.search(term) or len(term) <= 3:
+    if len(term) <= 3:
         return term
     for suffix in _SUFFIXES:
         if term.endswith(suffix) and len(term) - len(suffix) >= 3:

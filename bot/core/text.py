@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate
@@ -107,6 +108,7 @@ _NORMALIZE = bytes(
 )
 _SHAPE = bytes(97 if chr(c).isalpha() else 48 if chr(c).isdigit() else 32 for c in range(128))
 _SHAPE += b" " * 128
+_SPACE_RUN = re.compile(rb"  +")
 
 
 @dataclass(slots=True)
@@ -119,8 +121,8 @@ class JoinedTokens:
     """
 
     joined: str
-    _padded: str = ""  # fast path: " " + folded text with separators as spaces + " "
-    _inserted: tuple[int, ...] = ()  # fast path: _padded positions of letter/digit cut spaces
+    _folded: bytes = b""  # fast path: the folded text, separators as spaces, cuts inserted
+    _inserted: tuple[int, ...] = ()  # fast path: positions of letter/digit cut spaces, plus one
     _slow: Tokenized | None = None
 
     @classmethod
@@ -129,44 +131,58 @@ class JoinedTokens:
         if ascii_text is None:
             slow = Tokenized.of(text)
             return cls(" " + " ".join(slow.words) + " ", _slow=slow)
-        folded = ascii_text.encode("ascii").translate(_NORMALIZE)
-        cuts = _letter_digit_cuts(ascii_text.encode("ascii").translate(_SHAPE))
+        raw = ascii_text.encode("ascii")
+        folded = raw.translate(_NORMALIZE)
+        cuts = _letter_digit_cuts(raw.translate(_SHAPE))
         if cuts:
             pieces = [folded[a:b] for a, b in zip((0, *cuts), (*cuts, len(folded)), strict=True)]
             folded = b" ".join(pieces)
-        squeezed = folded
-        while b"  " in squeezed:  # a few C-speed passes beat split/join on long texts
-            squeezed = squeezed.replace(b"  ", b" ")
-        joined = " " + squeezed.strip().decode("ascii") + " "
+        squeezed = _SPACE_RUN.sub(b" ", folded)  # fixed pattern, linear time
+        joined = (b" " + squeezed.strip() + b" ").decode("ascii") if squeezed.strip() else " "
         inserted = tuple(cut + rank + 1 for rank, cut in enumerate(cuts))
-        return cls(" " if joined == "  " else joined, " " + folded.decode("ascii") + " ", inserted)
+        return cls(joined, folded, inserted)
 
-    def span(self, start: int, end: int) -> tuple[int, int]:
-        """Original [start, end) of the tokens covering joined[start:end] (token-aligned)."""
-        last = max(start, self.joined.rfind(" ", start, end) + 1)
-        if self._slow is not None:
-            first_index = self.joined.count(" ", 0, start) - 1
-            last_index = first_index + self.joined.count(" ", start, last)
-            return self._slow.span(first_index)[0], self._slow.span(last_index)[1]
-        first_at = self._padded_start(start)
-        last_at = self._padded_start(last) + (end - last)
-        return self._original(first_at), self._original(last_at)
+    def spans(self, ranges: Iterable[tuple[int, int]]) -> dict[tuple[int, int], tuple[int, int]]:
+        """Original [start, end) of each token-aligned joined[start:end], in one pass."""
+        firsts_lasts = {(a, b): (a, max(a, self.joined.rfind(" ", a, b) + 1)) for a, b in ranges}
+        if not firsts_lasts:
+            return {}
+        where = self._locate(sorted({t for pair in firsts_lasts.values() for t in pair}))
+        return {
+            r: (self._original(where[first][0]), self._original(where[last][1]))
+            for r, (first, last) in firsts_lasts.items()
+        }
 
-    def _padded_start(self, start: int) -> int:
-        """Where the token starting at joined[start] starts in _padded.
+    def _locate(self, starts: list[int]) -> dict[int, tuple[int, int]]:
+        """For sorted joined token starts: where each token is, in _padded (or the original).
 
-        Both strings hold the same non-space characters in the same order, so the token is the
-        occurrence in _padded with as many non-space characters before it.
+        Both strings hold the same non-space characters in the same order, so a token is the
+        occurrence in _padded with as many non-space characters before it. Counting forward
+        from the previous answer keeps the whole batch linear in the text length.
         """
-        word = self.joined[start : self.joined.find(" ", start)]
-        before = start - self.joined.count(" ", 0, start)
-        at = start - 1
-        while True:
-            at = self._padded.find(f" {word} ", at) + 1
-            if at - self._padded.count(" ", 0, at) >= before:
-                return at
+        result: dict[int, tuple[int, int]] = {}
+        padded = " " + self._folded.decode("ascii") + " "
+        joined_at = joined_spaces = padded_at = padded_spaces = 0
+        for start in starts:
+            joined_spaces += self.joined.count(" ", joined_at, start)
+            joined_at = start
+            word = self.joined[start : self.joined.find(" ", start)]
+            if self._slow is not None:
+                result[start] = self._slow.span(joined_spaces - 1)  # ordinal: spaces before - 1
+                continue
+            at = max(start - 1, padded_at)
+            while True:
+                at = padded.find(f" {word} ", at) + 1
+                padded_spaces += padded.count(" ", padded_at, at)
+                padded_at = at
+                if at - padded_spaces >= start - joined_spaces:
+                    result[start] = (at, at + len(word))
+                    break
+        return result
 
     def _original(self, padded_at: int) -> int:
+        if self._slow is not None:
+            return padded_at  # the slow path already answers in original positions
         return padded_at - 1 - bisect_left(self._inserted, padded_at)
 
 
@@ -196,13 +212,22 @@ def _ascii_replacement(char: str) -> str | None:
 
 def _letter_digit_cuts(shape: bytes) -> tuple[int, ...]:
     """Positions where a letter run meets a digit run ("s400" -> 1): tokens split there."""
-    cuts: list[int] = []
-    for pair in (b"a0", b"0a"):
-        at = shape.find(pair)
-        while at >= 0:
-            cuts.append(at + 1)
-            at = shape.find(pair, at + 1)
+    # Needles start with the rare digit: searching "a0" in long runs of "a" is slow, so the
+    # letter-then-digit case is searched as "0a" in the reversed shape.
+    if b"0" not in shape:
+        return ()
+    cuts = [at + 1 for at in _find_all(shape, b"0a")]
+    cuts += [len(shape) - 1 - at for at in _find_all(shape[::-1], b"0a")]
     return tuple(sorted(cuts))
+
+
+def _find_all(haystack: bytes, needle: bytes) -> list[int]:
+    found: list[int] = []
+    at = haystack.find(needle)
+    while at >= 0:
+        found.append(at)
+        at = haystack.find(needle, at + 1)
+    return found
 
 
 def tokens(text: str) -> list[Token]:
@@ -239,3 +264,14 @@ def one_edit_words(word: str) -> set[str]:
     changed = {a + c + b[1:] for a, b in splits if b for c in _LETTERS if c != b[0]}
     added = {a + c + b for a, b in splits for c in _LETTERS}
     return (dropped | changed | added) - {word}
+
+
+def plural_forms(word: str) -> list[str]:
+    """English plural forms ("'s" needs nothing: the apostrophe splits off an "s" token)."""
+    if not word.isalpha():
+        return []  # "S-400s" is s,400,s: the trailing "s" is its own token and is ignored
+    if word.endswith(("s", "x", "z", "ch", "sh", "o")):
+        return [word + "es", word + "s"] if word.endswith("o") else [word + "es"]
+    if len(word) > 1 and word.endswith("y") and word[-2] not in "aeiou":
+        return [word[:-1] + "ies", word + "s"]
+    return [word + "s"]

@@ -45,6 +45,8 @@ def _read(line: str, number: int, err: TextIO) -> Article | None:
     """The line's article, or None after telling `err` why the line is skipped."""
     try:
         return parse_article(line)
+    except json.JSONDecodeError as exc:
+        print(f"line {number}: skipped, not valid JSON ({exc.msg})", file=err)
     except KeyError as exc:
         print(f"line {number}: skipped, missing field {exc}", file=err)
     except (ValueError, TypeError) as exc:

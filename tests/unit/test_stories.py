@@ -280,3 +280,17 @@ def test_a_round_up_headline_does_not_weld_two_stories() -> None:
     verdict = index.assign(round_up)
     assert verdict.merged_from == ()
     assert index.story_of("a") == "a" and index.story_of("c") == "c"
+
+
+def test_a_headline_only_update_with_a_new_figure_is_a_development() -> None:
+    index = StoryIndex()
+    index.assign(article("w1", "Harrow Outfitters agrees to buy rival Jessop Tailors"))
+    priced = article(
+        "w2",
+        "Harrow Outfitters to buy rival Jessop Tailors for $1.8 billion",
+        source="B",
+        minutes=30,
+    )
+    verdict = index.assign(priced)
+    assert (verdict.story_id, verdict.kind) == ("w1", StoryKind.DEVELOPMENT)
+    assert "$1.8 billion" in verdict.whats_new
