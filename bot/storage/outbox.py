@@ -207,16 +207,26 @@ class OutboxStore:
             )
 
 
-def _outbox_row(row: Any) -> OutboxRow:
-    chat = Chat(
-        id=row["chat_id"],
+def chat_from_row(row: Any) -> Chat:
+    """A Chat from a row carrying the `chats` columns."""
+    return Chat(
+        id=row["chat_id"] if "chat_id" in row else row["id"],
         platform=row["platform"],
         platform_id=row["platform_id"],
         thread_id=row["thread_id"],
         active=row["active"],
         settings=ChatSettings.from_json(row["settings"] or {}),
     )
+
+
+def _outbox_row(row: Any) -> OutboxRow:
     kind = MessageKind(row["kind"])
     return OutboxRow(
-        row["id"], chat, row["story_id"], kind, row["payload"], row["attempts"], row["deferred"]
+        row["id"],
+        chat_from_row(row),
+        row["story_id"],
+        kind,
+        row["payload"],
+        row["attempts"],
+        row["deferred"],
     )

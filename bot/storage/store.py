@@ -22,7 +22,7 @@ from bot.services.store_port import StoredArticle
 from bot.storage import tables as t
 from bot.storage.feeds import FeedStore
 from bot.storage.migrate import migrate
-from bot.storage.outbox import OutboxStore
+from bot.storage.outbox import OutboxStore, chat_from_row
 from bot.storage.polls import PollStore
 from bot.storage.rules import RuleStore
 
@@ -32,18 +32,6 @@ def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         return create_async_engine(url, connect_args={"timeout": 30})
     return create_async_engine(url, pool_pre_ping=True)
-
-
-def chat_from_row(row: RowMapping) -> Chat:
-    """A Chat from a `chats` row."""
-    return Chat(
-        id=row["id"],
-        platform=row["platform"],
-        platform_id=row["platform_id"],
-        thread_id=row["thread_id"],
-        active=row["active"],
-        settings=ChatSettings.from_json(row["settings"] or {}),
-    )
 
 
 class SqlStore(FeedStore, RuleStore, OutboxStore, PollStore):
