@@ -11,6 +11,7 @@ Grammar (operators are upper-case only, so "and"/"or"/"not" stay ordinary words)
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,12 +36,13 @@ class Term:
     phrase: bool = False
     fuzzy: bool = False
     field: str | None = None  # None: title or text
+    # What the matcher must find, shared by every rule using the same term; stored because
+    # the matcher reads it for every candidate rule of every article.
+    key: tuple[str, tuple[str, ...]] = dataclasses.field(init=False, compare=False, repr=False)
 
-    @property
-    def key(self) -> tuple[str, tuple[str, ...]]:
-        """What the matcher must find, shared by every rule using the same term."""
+    def __post_init__(self) -> None:
         mode = "fuzzy" if self.fuzzy else ("phrase" if self.phrase else "word")
-        return mode, self.tokens
+        object.__setattr__(self, "key", (mode, self.tokens))
 
     def __str__(self) -> str:
         body = f'"{self.word}"' if self.phrase else self.word

@@ -18,6 +18,12 @@ class ChatHit:
     rule: WatchRule
     hit: RuleHit
 
+    def plus(self, other: RuleHit) -> ChatHit:
+        """The same chat's hit, also showing `other`'s words."""
+        spans = tuple(dict.fromkeys(self.hit.spans + other.spans))
+        terms = tuple(dict.fromkeys(self.hit.terms + other.terms))
+        return ChatHit(self.chat_id, self.rule, RuleHit(self.hit.rule_id, spans, terms))
+
 
 class RuleBook:
     """A cache of the rules table; the database stays the truth, so any process can rebuild it."""
@@ -45,12 +51,17 @@ class RuleBook:
             self._rules = {r.id: r for r in rules}
 
     def match(self, title: str, text: str) -> list[ChatHit]:
-        """Which chats' rules match; at most one hit per chat (its first matching rule)."""
+        """Which chats' rules match: one hit per chat, named after its first matching rule,
+        carrying the words of all its matching rules (so all of them show in bold)."""
         found: dict[int, ChatHit] = {}
         for hit in self._index.match(title, text):
             rule = self._rules.get(hit.rule_id)
-            if rule is not None and rule.chat_id not in found:
-                found[rule.chat_id] = ChatHit(rule.chat_id, rule, hit)
+            if rule is None:
+                continue
+            seen = found.get(rule.chat_id)
+            found[rule.chat_id] = (
+                ChatHit(rule.chat_id, rule, hit) if seen is None else seen.plus(hit)
+            )
         return list(found.values())
 
     def __len__(self) -> int:
