@@ -108,7 +108,7 @@ def main() -> None:
                 "feeds_per_second_steady": round(feeds / max(seconds[1:] or seconds), 1),
                 "peak_rss_mb": round(peak_mb, 1),
                 "database": "sqlite",
-                "note": "per-host cap raised to 200: every bench feed is on 127.0.0.1",
+                "note": "per-host cap raised to 100: every bench feed is on 127.0.0.1",
             }
         )
     )

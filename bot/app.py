@@ -133,6 +133,7 @@ def _reader(settings: Settings) -> HttpFeedReader:
         per_host=settings.per_host_concurrency,
         max_redirects=settings.max_redirects,
         interval=timedelta(minutes=settings.poll_interval_minutes),
+        max_connections=settings.poll_concurrency,
     )
 
 

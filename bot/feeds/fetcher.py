@@ -155,6 +155,7 @@ class Fetcher:
         max_redirects: int = 5,
         user_agent: str = DEFAULT_USER_AGENT,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_connections: int = 100,
     ) -> None:
         self._timeout = timeout
         self._max_bytes = max_bytes
@@ -162,7 +163,10 @@ class Fetcher:
         self._max_redirects = max_redirects
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._client = httpx.AsyncClient(
-            transport=transport or VettedTransport(allow_private=allow_private),
+            # Callers keep concurrency within the pool: requests queued inside httpcore's
+            # pool are rescanned on every connection event (quadratic with thousands of feeds).
+            transport=transport
+            or VettedTransport(allow_private=allow_private, max_connections=max_connections),
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,  # each hop is re-checked by our own loop
             trust_env=False,  # no proxies from the environment: see VettedTransport

@@ -43,6 +43,7 @@ class HttpFeedReader:
         interval: timedelta = DEFAULT_INTERVAL,
         user_agent: str = DEFAULT_USER_AGENT,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_connections: int = 100,
     ) -> None:
         self._interval = interval
         self._fetcher = Fetcher(
@@ -53,6 +54,7 @@ class HttpFeedReader:
             max_redirects=max_redirects,
             user_agent=user_agent,
             transport=transport,
+            max_connections=max_connections,
         )
 
     async def __aenter__(self) -> HttpFeedReader:
