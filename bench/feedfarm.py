@@ -1,6 +1,7 @@
 """A feed farm for bench/poll.py: N feeds on 127.0.0.1, in its own process.
 
 Feed n answers 304 to its current ETag; every `churn`-th feed gains a new item each cycle.
+Each feed lists ten items a day apart, so only the newest three are inside a 72 h story window.
 POST /cycle moves to the next cycle. Prints the port on stdout when ready.
 """
 
@@ -33,9 +34,10 @@ WORDS = (
 )
 
 
-def _item(feed: int, number: int) -> str:
+def _item(feed: int, number: int, newest: int) -> str:
+    """Item `number`; like a real feed, items are a day apart and the newest is `newest`."""
     words = " ".join(WORDS[(feed * 7 + number * k) % len(WORDS)] for k in range(1, 9))
-    when = format_datetime(BASE + timedelta(minutes=number))
+    when = format_datetime(BASE + timedelta(hours=newest) - timedelta(days=newest - number))
     return (
         f"<item><title>Feed {feed} report {number}: {words}</title>"
         f"<link>http://news{feed % 97}.example/{feed}/{number}</link>"
@@ -58,7 +60,7 @@ class Farm:
         etag = f'"{feed}-{version}"'
         if request.headers.get("If-None-Match") == etag:
             return web.Response(status=304, headers={"ETag": etag})
-        items = "".join(_item(feed, n) for n in range(version, version + 10))
+        items = "".join(_item(feed, n, version + 9) for n in range(version, version + 10))
         body = (
             f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {feed}</title>'
             f"<link>http://news{feed}.example/</link>{items}</channel></rss>"

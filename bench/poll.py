@@ -26,7 +26,7 @@ from bot.settings import FeedConfig, Settings
 
 class Clock:
     def __init__(self) -> None:
-        self.at = datetime(2026, 11, 1, tzinfo=UTC)
+        self.at = datetime(2026, 11, 1, 9, tzinfo=UTC)  # the farm's newest items are from now
 
     def now(self) -> datetime:
         return self.at

@@ -83,7 +83,8 @@ class Poller:
         results = list(await asyncio.gather(*(read(f) for f in feeds)))
         batch = PollBatch(feed_results=results)
         fresh = await self._unseen([a for r in results for a in r.articles])
-        await self._assign_and_plan(fresh, batch, now)
+        recent = self._remember_old(fresh, batch, now)
+        await self._assign_and_plan(recent, batch, now)
         try:
             await self._store.save_poll(batch, now)
         except Exception:
@@ -105,6 +106,18 @@ class Poller:
             fresh[a.id] = a
             urls.add(a.url)
         return list(fresh.values())
+
+    def _remember_old(self, fresh: list[Article], batch: PollBatch, now: datetime) -> list[Article]:
+        """Items older than the story window (a new feed's backlog) are stored as seen, never
+        alerted: nobody wants last month's news as an alert. The rest are returned."""
+        horizon = now - self._window
+        recent = []
+        for article in fresh:
+            if article.published < horizon:
+                batch.articles.append(StoredArticle(article, article.id, StoryKind.NEW))
+            else:
+                recent.append(article)
+        return recent
 
     async def _assign_and_plan(self, fresh: list[Article], batch: PollBatch, now: datetime) -> None:
         if not fresh:

@@ -120,3 +120,20 @@ async def test_a_hostile_feed_is_an_error_the_chat_can_see_and_others_still_work
     assert world.app is not None
     feeds = await ask(world.app, "/feeds")
     assert "entit" in feeds.lower() and "error" in feeds.lower()
+
+
+async def test_a_feeds_old_backlog_is_remembered_but_never_alerted(world: World) -> None:
+    old = Item(
+        "S-400 deal signed",
+        "Turkey signs the S-400 deal with Russia.",
+        "http://outlet-a.example/2017/s400-deal",
+        "a-2017",
+        T0.replace(year=2017),
+    )
+    world.publish("a", old)
+    await world.poll_and_deliver()
+    world.publish("a", old, MEETING_A)
+    await world.poll_and_deliver()
+    [alert] = world.notifier.delivered
+    assert isinstance(alert.message, AlertMessage)
+    assert alert.message.story.headline == MEETING_A.title
