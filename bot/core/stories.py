@@ -31,6 +31,7 @@ _PROBE_TERMS = 8  # most salient article terms used to look up candidates
 _POSTING_CAP = 400  # a term shared by more live stories than this is not salient
 _CANDIDATE_CAP = 16  # stories scored in full per assignment
 _MIN_SHARED = 2  # one shared word is a coincidence, not a story
+_VIEW_CACHE = 4096  # recently active stories whose view is kept until they change
 _COMMON_IDF = 1.0  # IDF of a word in a third of all articles: no evidence of a shared story
 
 
@@ -84,6 +85,8 @@ class StoryIndex:
         self._article_story: dict[str, str] = {}
         self._url_article: dict[str, str] = {}
         self._aliases: dict[str, str] = {}  # merged-away story id → the story that took it in
+        # Summaries cost a pass over the story's sentences: keep recent views until they change.
+        self._views: OrderedDict[str, StoryView] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._article_story)
@@ -119,9 +122,17 @@ class StoryIndex:
         story = self._stories.get(self._aliases.get(story_id, story_id))
         if story is None:
             return None
+        cached = self._views.get(story.id)
+        if cached is not None:
+            self._views.move_to_end(story.id)
+            return cached
         headline, url = representative_headline(story.headlines)
         summary = summarize(story.sentences, headline)
-        return StoryView(story.id, headline, url, summary, tuple(story.sources))
+        view = StoryView(story.id, headline, url, summary, tuple(story.sources))
+        self._views[story.id] = view
+        if len(self._views) > _VIEW_CACHE:
+            self._views.popitem(last=False)
+        return view
 
     def story_of(self, article_id: str) -> str | None:
         """The story an indexed article belongs to."""
@@ -171,6 +182,8 @@ class StoryIndex:
 
     def _merge(self, survivor: StoryState, other: StoryState) -> None:
         del self._stories[other.id]
+        self._views.pop(other.id, None)
+        self._views.pop(survivor.id, None)
         for term in other.profile:
             self._unpost(term, other.id)
             self._postings.setdefault(term, set()).add(survivor.id)
@@ -224,6 +237,7 @@ class StoryIndex:
         if story is None:
             story = StoryState(story_id, article.published)
             self._stories[story_id] = story
+        self._views.pop(story_id, None)
         story.size += 1
         story.last_active = max(story.last_active, article.published)
         self._stories.move_to_end(story_id)
@@ -258,6 +272,7 @@ class StoryIndex:
             if now - story.last_active <= self._window:
                 return
             self._stories.popitem(last=False)
+            self._views.pop(story.id, None)
             for term in story.profile:
                 self._unpost(term, story.id)
             for article_id in story.members:

@@ -123,45 +123,31 @@ class Poller:
         if not fresh:
             return
         assignments = [(a, self.stories.assign(a)) for a in fresh]
-        story_ids = list({s.story_id for _, s in assignments})
-        followers = await self._store.followers(story_ids)
+        # One view per story, after the whole batch: an alert shows every outlet of the batch.
+        views = {s.story_id: self.stories.view(s.story_id) for _, s in assignments}
+        followers = await self._store.followers(list(views))
         audience = await self._store.feed_audience(list({a.feed_id for a in fresh}))
         chats = {c.id: c for c in await self._store.active_chats()}
         for article, assignment in assignments:
-            sources_before = self._sources_count(batch, assignment.story_id)
-            view = self.stories.view(assignment.story_id)
+            view = views[assignment.story_id]
             if view is None:
                 continue
             batch.articles.append(StoredArticle(article, assignment.story_id, assignment.kind))
-            gained = len(view.sources) > sources_before and assignment.kind is not StoryKind.NEW
             self._record_story(batch, assignment.story_id, article, assignment.kind, view, now)
-            targets = self._targets(
-                article,
-                followers.setdefault(assignment.story_id, {}),
-                audience.get(article.feed_id),
-                chats,
-            )
+            following = followers.setdefault(assignment.story_id, {})
+            targets = self._targets(article, following, audience.get(article.feed_id), chats)
             plan = plan_alerts(
                 article,
                 assignment.kind,
                 assignment.whats_new,
                 view,
                 targets,
-                gained_source=gained,
+                gained_source=_brought_outlet(article, assignment.kind, view),
                 now=now,
             )
             batch.messages.extend(plan.messages)
             batch.matches.extend(plan.matches)
-            for match in plan.matches:
-                followers[assignment.story_id][match.chat_id] = False
-
-    def _sources_count(self, batch: PollBatch, story_id: str) -> int:
-        record = batch.stories.get(story_id)
-        if record is not None:
-            return len(record.view.sources)
-        view = self.stories.view(story_id)
-        # Before this article joined, the story had the sources stored with it (or none).
-        return max(0, len(view.sources) - 1) if view is not None else 0
+            following.update(dict.fromkeys((m.chat_id for m in plan.matches), False))
 
     @staticmethod
     def _record_story(
@@ -206,3 +192,11 @@ class Poller:
             return ChatTarget(chat, following, muted)
         snippet = highlight(article.title, article.text, hit.hit)
         return ChatTarget(chat, following, muted, hit.rule.query, snippet, hit.hit.terms)
+
+
+def _brought_outlet(article: Article, kind: StoryKind, view: StoryView) -> bool:
+    """True when this article added its outlet to the story (a view lists each outlet with
+    the link of its first article), so the alert's sources line needs an edit."""
+    if kind is StoryKind.NEW:
+        return False
+    return any(s.name == article.source and s.url == article.url for s in view.sources)
