@@ -32,17 +32,17 @@ class _TextCollector(HTMLParser):
         if tag in _SKIPPED:
             self._skip_depth += 1
         elif tag in _BLOCKS:
-            self.parts.append(" ")
+            self.parts.append("\n")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _BLOCKS:
-            self.parts.append(" ")
+            self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIPPED:
             self._skip_depth = max(0, self._skip_depth - 1)
         elif tag in _BLOCKS:
-            self.parts.append(" ")
+            self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
         if not self._skip_depth:
@@ -54,16 +54,26 @@ def normalise_space(text: str) -> str:
     return _SPACE.sub(" ", text.replace("\u00a0", " ")).strip()
 
 
-def plain_text(markup: str) -> str:
+def normalise_paragraphs(text: str) -> str:
+    """Whitespace normalised within lines; one newline between non-empty paragraphs."""
+    lines = (normalise_space(line) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def plain_text(markup: str, *, paragraphs: bool = False) -> str:
     """HTML or plain text → plain text: tags dropped, entities decoded, whitespace normalised.
 
+    With `paragraphs`, block boundaries (<p>, <br>, <li> …) and newlines stay as single
+    newlines: boilerplate such as "Subscribe to our newsletter" is a paragraph of its own,
+    and flattening it into the article would make it impossible to cut out cleanly.
     Text with no tags or entities is returned normalised but otherwise untouched, so a
     literal "a < b" in a plain title survives.
     """
+    normalise = normalise_paragraphs if paragraphs else normalise_space
     if not _LOOKS_LIKE_MARKUP.search(markup):
-        return normalise_space(markup)
+        return normalise(markup)
     collector = _TextCollector()
     # A summary cut off mid-tag ("... <a href='x") would otherwise come back as text.
     collector.feed(_CUT_TAG.sub("", markup))
     collector.close()
-    return normalise_space("".join(collector.parts))
+    return normalise("".join(collector.parts))

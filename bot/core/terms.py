@@ -6,6 +6,8 @@ import math
 import re
 from collections.abc import Iterable
 
+from bot.core.text import fold
+
 # Letter-digit designators (S-400, F-35, Q4, 5G), money ($1.8B), words with inner apostrophes
 # or dots (Men's, U.S.), plain numbers (1,200 / 3.5).
 _L = r"[^\W\d_]"  # any letter, accented ones included (Çavuşoğlu)
@@ -46,7 +48,8 @@ def words(text: str) -> list[str]:
 def normalize(token: str) -> str:
     """Lower-case and strip possessives and plural/verb endings, so `Bank's`/`banks` and
     `closes`/`closed` meet. Crude on purpose: it only has to map variants together."""
-    term = token.lower().replace("’", "'")
+    # Folded like watch queries, so "Mevlüt Çavuşoğlu" and "Mevlut Cavusoglu" are one name.
+    term = fold(token).replace("’", "'")
     if term.endswith("'s"):
         term = term[:-2]
     if _NUMBER.search(term):

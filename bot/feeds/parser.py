@@ -22,6 +22,7 @@ import feedparser
 
 from bot.core.models import Article
 from bot.core.plaintext import normalise_space, plain_text
+from bot.core.summarize import is_boilerplate
 from bot.feeds.safety import UnsafeXML, check_xml, decoded_prefix
 
 MAX_TEXT_CHARS = 20_000  # a full-content feed can carry a book per item; matching needs far less
@@ -129,7 +130,7 @@ def to_article(
 ) -> Article | None:
     """One feedparser entry as an `Article`, or None if it has no title, text or link."""
     title = plain_text(str(entry.get("title") or ""))
-    text = plain_text(_entry_html(entry))[:MAX_TEXT_CHARS]
+    text = _without_boilerplate(plain_text(_entry_html(entry), paragraphs=True))[:MAX_TEXT_CHARS]
     link = _entry_link(entry, feed_url)
     guid = normalise_space(str(entry.get("id") or ""))
     if not (title or text or link):
@@ -243,3 +244,9 @@ def article_id(*, guid: str, url: str, title: str, text: str, feed_url: str) -> 
 
 def _digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _without_boilerplate(text: str) -> str:
+    """Paragraphs minus "Subscribe to…", "Accessibility links", image captions and the like,
+    so they neither match watch rules nor show up in alert snippets."""
+    return "\n".join(line for line in text.splitlines() if not is_boilerplate(line))

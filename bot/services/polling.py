@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from bot.core.alerts import ChatTarget, plan_alerts
 from bot.core.matcher import highlight
-from bot.core.models import Article, Chat, StoryKind, StoryView
+from bot.core.models import Article, Chat, Highlight, StoryKind, StoryView
 from bot.core.stories import StoryIndex
 from bot.services.ports import Clock, FeedReader, FeedReadResult, FeedRef
 from bot.services.rulebook import ChatHit, RuleBook
@@ -204,6 +204,8 @@ class Poller:
         if hit is None:
             return ChatTarget(chat, following, muted)
         snippet = highlight(article.title, article.text, hit.hit)
+        # Paragraph breaks read as spaces in a one-line snippet (same length: spans still fit).
+        snippet = Highlight(snippet.text.replace("\n", " "), snippet.spans)
         return ChatTarget(chat, following, muted, hit.rule.query, snippet, hit.hit.terms)
 
 

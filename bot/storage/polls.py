@@ -184,8 +184,16 @@ def _same_message(m: PlannedMessage) -> Any:
 async def _save_message(conn: AsyncConnection, m: PlannedMessage, now: datetime) -> None:
     payload = to_payload(m.message)
     status = "held" if m.held else "pending"
-    if m.kind is MessageKind.SOURCES and await _refresh_unsent_alert(conn, m, payload):
-        return  # the alert is not out yet: it will show the new sources itself, no edit needed
+    if m.kind is MessageKind.SOURCES:
+        alert = await _alert_row(conn, m)
+        if alert is not None:
+            # An edit changes the story part only: the chat keeps the snippet of its own match.
+            payload = {**alert.payload, "story": payload["story"]}
+            if alert.status in ("pending", "held"):
+                await conn.execute(
+                    update(t.outbox).where(t.outbox.c.id == alert.id).values(payload=payload)
+                )
+                return  # the alert is not out yet: it will show the new sources itself
     row = (
         await conn.execute(select(t.outbox.c.id, t.outbox.c.status).where(_same_message(m)))
     ).first()
@@ -214,21 +222,12 @@ async def _save_message(conn: AsyncConnection, m: PlannedMessage, now: datetime)
     # Any other existing row: the same message was already planned; never twice.
 
 
-async def _refresh_unsent_alert(
-    conn: AsyncConnection, m: PlannedMessage, payload: dict[str, Any]
-) -> bool:
+async def _alert_row(conn: AsyncConnection, m: PlannedMessage) -> Any:
     c = t.outbox.c
-    changed = await conn.execute(
-        update(t.outbox)
-        .where(
-            c.chat_id == m.chat_id,
-            c.story_id == m.story_id,
-            c.kind == MessageKind.ALERT.value,
-            c.status.in_(("pending", "held")),
-        )
-        .values(payload={**payload, "type": "alert"})
+    query = select(c.id, c.status, c.payload).where(
+        c.chat_id == m.chat_id, c.story_id == m.story_id, c.kind == MessageKind.ALERT.value
     )
-    return bool(changed.rowcount)
+    return (await conn.execute(query)).first()
 
 
 __all__ = ["PollStore", "StoryRecord"]

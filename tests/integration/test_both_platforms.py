@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlackApi
@@ -42,10 +44,13 @@ async def test_one_story_reaches_a_telegram_chat_and_a_slack_channel(tmp_path: P
                 slack.set_user("U0ALICE", is_admin=True)
                 assert await SlackUser(slack, port).command("watch S-400") == "Watching #1: S-400"
 
-                feeds.set("/a.xml", rss("Outlet A", [MEETING_A]))
+                fresh = replace(MEETING_A, published=datetime.now(UTC))  # real clock: news now
+                feeds.set("/a.xml", rss("Outlet A", [fresh]))
                 await app.poller.poll_once()
                 await app.deliverer.drain()
             finally:
                 await app.close()
-    assert [m for m in telegram.messages_to(42) if "Cavusoglu clash" in m.text]
+    assert [m for m in telegram.messages_to(42) if "Cavusoglu clash" in m.text], [
+        m.text for m in telegram.messages_to(42)
+    ]
     assert [p for p in slack.posted if "Cavusoglu clash" in p.shown]

@@ -11,6 +11,8 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,8 @@ from world import MEETING_A
 
 CHATS = list(range(101, 121))  # twenty private chats, all watching S-400
 HEADLINE = MEETING_A.title
+# The bot runs on the real clock, and items older than the story window are never alerted.
+NEWS = replace(MEETING_A, published=datetime.now(UTC))
 
 
 class Bot:
@@ -108,7 +112,7 @@ async def test_sigkill_while_the_outbox_is_delivered_loses_nothing(
     bot = Bot(tmp_path, api, feeds.url("/a.xml"))
     try:
         await _subscribe_everyone(api, bot)
-        feeds.set("/a.xml", rss("Outlet A", [MEETING_A]))
+        feeds.set("/a.xml", rss("Outlet A", [NEWS]))
         await api.wait_for(lambda: sum(alerts(api, c) for c in CHATS) >= 3, timeout=60)
         bot.kill()
         await _restart_and_collect(api, bot)
@@ -126,7 +130,7 @@ async def test_sigkill_during_a_poll_neither_loses_nor_repeats_the_article(
     try:
         await _subscribe_everyone(api, bot)
         polled = feeds.count("/a.xml")
-        feeds.set("/a.xml", rss("Outlet A", [MEETING_A]))
+        feeds.set("/a.xml", rss("Outlet A", [NEWS]))
         await api.wait_for(lambda: feeds.count("/a.xml") > polled, timeout=60)
         bot.kill()  # right after the feed was fetched: mid-poll
         await _restart_and_collect(api, bot)

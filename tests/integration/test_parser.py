@@ -59,7 +59,7 @@ def test_an_rss_item_becomes_a_clean_article() -> None:
     assert feed.ttl_minutes == 60
     (article,) = feed.articles
     assert article.title == "Talks & treaties"
-    assert article.text == "Leaders met. More soon"
+    assert article.text == "Leaders met.\nMore soon"  # paragraphs kept, whitespace normalised
     assert article.url == "https://news.example.com/a/1?id=5"
     assert article.published == datetime(2025, 6, 10, 2, 0, tzinfo=UTC)
     assert article.source == "World News"

@@ -35,3 +35,14 @@ def test_unclosed_markup_does_not_raise() -> None:
 
 def test_empty() -> None:
     assert plain_text("") == ""
+
+
+def test_paragraphs_stay_apart_so_boilerplate_can_be_cut_out() -> None:
+    html = "<p>Blinken met  Cavusoglu.</p><p>Subscribe to our newsletter.</p>Line<br>break"
+    assert plain_text(html, paragraphs=True).splitlines() == [
+        "Blinken met Cavusoglu.",
+        "Subscribe to our newsletter.",
+        "Line",
+        "break",
+    ]
+    assert plain_text(html) == "Blinken met Cavusoglu. Subscribe to our newsletter. Line break"
