@@ -44,3 +44,28 @@ def test_a_bad_setting_exits_2_with_one_line(tmp_path: Path) -> None:
 def test_digest_dry_run_for_an_unknown_chat_says_so(tmp_path: Path) -> None:
     result = storywatch("digest", "--chat", "console:console", "--dry-run", cwd=tmp_path)
     assert result.returncode == 1 and "no active chat" in result.stderr
+
+
+async def test_digest_dry_run_prints_what_the_chat_would_receive(tmp_path: Path) -> None:
+    from feedserver import FeedServer
+    from world import MEETING_A, MEETING_B, World, ask
+
+    db = tmp_path / "bot.db"
+    with FeedServer() as server:
+        world = World(server, f"sqlite+aiosqlite:///{db}")
+        app = await world.start()
+        await ask(app, "/watch S-400")
+        world.publish("a", MEETING_A)
+        world.publish("b", MEETING_B)
+        await world.poll_and_deliver()
+        await world.stop()
+    result = storywatch(
+        "digest",
+        "--chat",
+        "console:console",
+        "--dry-run",
+        cwd=tmp_path,
+        env={"DATABASE_URL": f"sqlite:///{db}"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "S-400" in result.stdout and "(2 sources" in result.stdout
