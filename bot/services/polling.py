@@ -65,11 +65,14 @@ class Poller:
         """Poll every due feed once, in chunks so memory stays flat with many feeds."""
         await self._rules.refresh()
         total = PollReport(0, 0, 0, 0)
+        polled: set[int] = set()
         while feeds := await self._store.due_feeds(self._clock.now(), self._chunk):
-            report = await self._poll_chunk(feeds)
-            total = total.plus(report)
-            if len(feeds) < self._chunk:
+            # Each feed at most once per cycle, even if its next poll time were still due.
+            feeds = [f for f in feeds if f.id not in polled]
+            if not feeds:
                 break
+            polled.update(f.id for f in feeds)
+            total = total.plus(await self._poll_chunk(feeds))
         return total
 
     async def _poll_chunk(self, feeds: Sequence[FeedRef]) -> PollReport:
