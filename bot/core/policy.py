@@ -145,6 +145,16 @@ def _digest_time(settings: ChatSettings) -> str | None:
     return settings.digest_time
 
 
+def _local_day(settings: ChatSettings, now: datetime) -> tuple[date, str, ZoneInfo] | None:
+    """The chat's local date at `now`, its digest time and zone; None when it has no digest."""
+    _require_aware(now)
+    hhmm = _digest_time(settings)
+    if hhmm is None:
+        return None
+    zone = ZoneInfo(settings.timezone)
+    return now.astimezone(zone).date(), hhmm, zone
+
+
 def digest_due(
     settings: ChatSettings, last_digest_at: datetime | None, now: datetime
 ) -> datetime | None:
@@ -159,12 +169,10 @@ def digest_due(
     next slot; None means "no lower bound" and makes the latest past slot due at once.
     Raises ZoneInfoNotFoundError for a zone that `parse_timezone` would have rejected.
     """
-    _require_aware(now)
-    hhmm = _digest_time(settings)
-    if hhmm is None:
+    local = _local_day(settings, now)
+    if local is None:
         return None
-    zone = ZoneInfo(settings.timezone)
-    today = now.astimezone(zone).date()
+    today, hhmm, zone = local
     slot = _local_instant(today, hhmm, zone)
     if slot > now:
         slot = _local_instant(today - timedelta(days=1), hhmm, zone)
@@ -178,12 +186,10 @@ def next_digest_at(settings: ChatSettings, now: datetime) -> datetime | None:
 
     A paused chat has no next digest until it resumes (it then gets the missed one once).
     """
-    _require_aware(now)
-    hhmm = _digest_time(settings)
-    if hhmm is None:
+    local = _local_day(settings, now)
+    if local is None:
         return None
-    zone = ZoneInfo(settings.timezone)
-    today = now.astimezone(zone).date()
+    today, hhmm, zone = local
     slot = _local_instant(today, hhmm, zone)
     return slot if slot > now else _local_instant(today + timedelta(days=1), hhmm, zone)
 

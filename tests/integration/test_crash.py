@@ -91,6 +91,13 @@ async def api() -> AsyncIterator[FakeBotApi]:
         yield fake
 
 
+def assert_every_chat_got_the_alert_once_or_twice(api: FakeBotApi, bot: Bot) -> None:
+    """Nothing lost; a second copy only of the message in flight to that chat at the kill."""
+    copies = {chat: alerts(api, chat) for chat in CHATS}
+    assert all(1 <= n <= 2 for n in copies.values()), copies
+    assert bot.articles_stored() == 1
+
+
 async def _subscribe_everyone(api: FakeBotApi, bot: Bot) -> None:
     bot.start()
     for chat in CHATS:
@@ -118,9 +125,7 @@ async def test_sigkill_while_the_outbox_is_delivered_loses_nothing(
         await _restart_and_collect(api, bot)
     finally:
         bot.stop()
-    copies = {chat: alerts(api, chat) for chat in CHATS}
-    assert all(1 <= n <= 2 for n in copies.values()), copies
-    assert bot.articles_stored() == 1
+    assert_every_chat_got_the_alert_once_or_twice(api, bot)
 
 
 async def test_sigkill_during_a_poll_neither_loses_nor_repeats_the_article(
@@ -136,6 +141,4 @@ async def test_sigkill_during_a_poll_neither_loses_nor_repeats_the_article(
         await _restart_and_collect(api, bot)
     finally:
         bot.stop()
-    copies = {chat: alerts(api, chat) for chat in CHATS}
-    assert all(1 <= n <= 2 for n in copies.values()), copies
-    assert bot.articles_stored() == 1
+    assert_every_chat_got_the_alert_once_or_twice(api, bot)
