@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
@@ -24,6 +24,10 @@ def _feed_info(row: RowMapping) -> FeedInfo:
         row["last_error"],
         row["last_ok_at"],
     )
+
+
+# A worker that dies mid-poll leaves its feeds claimed this long, then they are polled again.
+POLL_LEASE = timedelta(minutes=5)
 
 
 class FeedStore:
@@ -53,6 +57,8 @@ class FeedStore:
                     )
 
     async def due_feeds(self, now: datetime, limit: int) -> list[FeedRef]:
+        """Claim up to `limit` due feeds: their next poll moves `POLL_LEASE` ahead, so another
+        worker does not poll them too; saving the poll then sets the real next time."""
         used = select(t.chat_feeds.c.feed_id).join(t.chats).where(t.chats.c.active.is_(True))
         query = (
             select(t.feeds)
@@ -60,9 +66,14 @@ class FeedStore:
             .where(or_(t.feeds.c.is_default.is_(True), t.feeds.c.id.in_(used)))
             .order_by(t.feeds.c.next_poll_at)
             .limit(limit)
+            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer anyway
         )
-        async with self.engine.connect() as conn:
+        async with self.engine.begin() as conn:
             rows = (await conn.execute(query)).mappings().all()
+            ids = [r["id"] for r in rows]
+            await conn.execute(
+                update(t.feeds).where(t.feeds.c.id.in_(ids)).values(next_poll_at=now + POLL_LEASE)
+            )
         return [
             FeedRef(r["id"], r["url"], r["etag"], r["last_modified"], r["error_count"])
             for r in rows

@@ -140,3 +140,11 @@ async def test_a_merged_fragment_moves_to_the_surviving_story(store: SqlStore) -
     assert stored.story_id == "main"
     assert chat in (await store.followers(["main"]))["main"]
     assert await store.alert_ref(chat, "main") == "m1"  # developments thread under the old alert
+
+
+async def test_a_due_feed_is_handed_to_one_worker_at_a_time(store: SqlStore) -> None:
+    await store.sync_default_feeds([("http://feeds.example/a.xml", "A")], NOW)
+    assert [f.url for f in await store.due_feeds(NOW, 10)] == ["http://feeds.example/a.xml"]
+    assert await store.due_feeds(NOW, 10) == []  # claimed by the first caller
+    later = NOW + timedelta(minutes=6)  # that worker died: the claim runs out
+    assert len(await store.due_feeds(later, 10)) == 1
