@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 from feedserver import FeedServer
+from support import rss
 from world import DEVELOPMENT, MEETING_A, MEETING_B, T0, UNRELATED, Item, World, ask
 
 from bot.core.models import AlertMessage, UpdateMessage
-from bot.services.ports import DestinationGone, RateLimited
+from bot.services.ports import CommandContext, DestinationGone, RateLimited
 
 
 @pytest.fixture
@@ -137,3 +138,28 @@ async def test_a_feeds_old_backlog_is_remembered_but_never_alerted(world: World)
     [alert] = world.notifier.delivered
     assert isinstance(alert.message, AlertMessage)
     assert alert.message.story.headline == MEETING_A.title
+
+
+async def test_a_feed_added_by_one_chat_alerts_only_that_chat(world: World) -> None:
+    assert world.app is not None
+    other = CommandContext("console", "other-chat", "bob", _yes)
+    assert "Watching" in (await world.app.commands.handle(other, "/watch S-400")).text
+    world.server.set("/own.xml", rss("Own Outlet", []))
+    reply = await ask(world.app, f"/addfeed {world.server.url('/own.xml')}")
+    assert reply.startswith("Added feed") and "Own Outlet" in reply
+
+    world.server.set("/own.xml", rss("Own Outlet", [MEETING_A]))
+    await world.poll_and_deliver()
+    assert {d.to.platform_id for d in world.notifier.delivered} == {"console"}
+    assert "Own Outlet (added here)" in await ask(world.app, "/feeds")
+
+
+async def test_addfeed_refuses_a_page_that_is_not_a_feed(world: World) -> None:
+    assert world.app is not None
+    world.server.set("/page.html", b"<!doctype html><html><body>Hello</body></html>")
+    reply = await ask(world.app, f"/addfeed {world.server.url('/page.html')}")
+    assert reply.startswith("Could not add that feed:") and "HTML" in reply
+
+
+async def _yes() -> bool:
+    return True
