@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import ahocorasick
 
@@ -12,6 +11,7 @@ from bot.core.text import one_edit_apart, one_edit_words, plural_forms
 
 FUZZY_MIN_LETTERS = 6
 TITLE, TEXT = 1, 2  # field bits: a term found in the title, in the text, or both (3)
+_ONE_TOKEN = -1  # pattern size of a fuzzy form: its hit starts after the previous space
 
 # Where each found term is: term id -> [(start, end), ...] in the scanned string.
 Found = dict[int, list[tuple[int, int]]]
@@ -29,16 +29,11 @@ class TermAutomaton:
     __slots__ = ("_automaton", "_tokens")
 
     def __init__(self, terms: Sequence[Term]) -> None:
-        # pattern -> (its length, term id, ...): tuples of plain values, which the garbage
-        # collector stops tracking, keep a 100,000-rule build fast. A negative id (~id) marks
-        # the first token of a fuzzy phrase, whose other tokens are checked where it is found.
-        patterns: dict[str, tuple[Any, ...]] = {}
-        for term_id, term in enumerate(terms):
-            entry, variants = _patterns(term, term_id)
-            for pattern in variants:
-                patterns[pattern] = (*patterns.get(pattern, (len(pattern),)), entry)
         self._tokens = tuple(term.tokens for term in terms)
-        self._automaton = _automaton(patterns)
+        self._automaton = _automaton(_patterns_of(terms))
+
+    def __len__(self) -> int:
+        return len(self._tokens)
 
     def scan(self, title: str, text: str) -> tuple[dict[int, int], Found]:
         """Field bits of each term found in title or text, and where in `title + text`."""
@@ -49,7 +44,8 @@ class TermAutomaton:
         joined = title + text  # no term spans the two: none holds two spaces in a row
         split = len(title)
         for last, entries in self._automaton.iter(joined):
-            start = last - entries[0] + 2  # the hit is " t1 ... ": `last` is its closing space
+            size = entries[0]  # the hit is " t1 ... ": `last` is its closing space
+            start = last - size + 2 if size > 0 else joined.rfind(" ", 0, last) + 1
             bit = TITLE if last < split else TEXT
             for term_id in entries[1:]:
                 end = last
@@ -61,6 +57,28 @@ class TermAutomaton:
                 fields[term_id] = fields.get(term_id, 0) | bit
                 found.setdefault(term_id, []).append((start, end))
         return fields, found
+
+
+def _patterns_of(terms: Sequence[Term]) -> dict[str, tuple[int, ...]]:
+    """pattern -> (its length, or -1 for "one token", then the term ids it stands for).
+
+    A negative id (~id) marks the first token of a fuzzy phrase, whose other tokens are
+    checked where it is found. Tuples of plain values, which the garbage collector stops
+    tracking, keep a 100,000-rule build fast.
+    """
+    patterns: dict[str, tuple[int, ...]] = {}
+    for term_id, term in enumerate(terms):
+        entry, variants = _patterns(term, term_id)
+        if term.fuzzy:
+            # Hundreds of one-token forms per term: one shared value, added in one C call.
+            fresh = dict.fromkeys(variants, (_ONE_TOKEN, entry))
+            if patterns.keys().isdisjoint(fresh):
+                patterns.update(fresh)
+                continue
+        for pattern in variants:
+            known = patterns.get(pattern, (len(pattern),))
+            patterns[pattern] = (len(pattern), *known[1:], entry)
+    return patterns
 
 
 def _patterns(term: Term, term_id: int) -> tuple[int, list[str]]:
@@ -93,7 +111,7 @@ def _is_fuzzy_token(word: str) -> bool:
     return len(word) >= FUZZY_MIN_LETTERS and word.isalpha()
 
 
-def _automaton(patterns: dict[str, tuple[Any, ...]]) -> ahocorasick.Automaton | None:
+def _automaton(patterns: dict[str, tuple[int, ...]]) -> ahocorasick.Automaton | None:
     if not patterns:
         return None
     automaton = ahocorasick.Automaton()

@@ -1,12 +1,10 @@
 """Matches articles against every chat's watch rules at once through one Aho-Corasick automaton.
 
-How it works: title and text are folded and tokenized, then joined as " tok tok tok " so that a
-term of n tokens is the plain substring " t1 ... tn ". Every term of every rule is added to one
-automaton (with its plural variants), so one pass over an article finds all terms of all rules
-in O(text + hits). Only rules owning a found term are then evaluated as boolean queries.
-
-Fuzzy terms (~Anthony) add every word one letter away from their first token to the same
-automaton, so they cost index size, not matching time.
+How it works: title and text are folded and tokenized into " tok tok tok " strings (see
+`JoinedTokens`), and one automaton holding every term of every rule finds the terms of all rules
+in one pass over both (see `TermAutomaton`), in O(text + hits). Only queries owning a found term
+are then evaluated, each distinct query once however many rules share it, and where the words
+are in the original text is worked out only when a hit's spans are read (see `RuleHit`).
 """
 
 from __future__ import annotations
@@ -14,107 +12,175 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
-import ahocorasick
-
-from bot.core.models import Highlight
+from bot.core.automaton import TEXT, TITLE, TermAutomaton
+from bot.core.highlight import highlight
+from bot.core.hits import ArticleView, RuleHit, Shown
 from bot.core.query import Node, Not, Or, Query, QueryError, Term, parse_query
-from bot.core.text import JoinedTokens, one_edit_apart, one_edit_words, plural_forms
+from bot.core.text import JoinedTokens
 
-FUZZY_MIN_LETTERS = 6
-FIELDS = ("title", "text")
+__all__ = ["RuleHit", "RuleIndex", "highlight", "validate_query"]
 
+_FIELD_BITS = {None: TITLE | TEXT, "title": TITLE, "text": TEXT}
 TermKey = tuple[str, tuple[str, ...]]
-Occurrence = tuple[str, int, int]  # (field, start, end) in the field's joined tokens
-_Entry = tuple[TermKey, int]  # (term, how to read the hit)
-_SEQUENCE, _ANCHOR = 0, 1  # a whole term; the first token of a fuzzy phrase
 
 
 @dataclass(frozen=True, slots=True)
-class RuleHit:
-    """A rule that matched an article, and where."""
+class _TermTest:
+    term_id: int
+    bits: int  # the fields the term counts in
 
-    rule_id: int
-    spans: tuple[tuple[str, int, int], ...]  # (field "title"|"text", start, end) in the originals
-    terms: tuple[str, ...]  # original matched words, for display
+    def holds(self, fields: dict[int, int]) -> bool:
+        return bool(fields.get(self.term_id, 0) & self.bits)
 
 
 @dataclass(frozen=True, slots=True)
-class _Rule:
-    rule_id: int
-    root: Node
-    shown: tuple[tuple[TermKey, str | None], ...]  # positive terms and their field, for spans
+class _NotTest:
+    child: _Test
+
+    def holds(self, fields: dict[int, int]) -> bool:
+        return not self.child.holds(fields)
+
+
+@dataclass(frozen=True, slots=True)
+class _AllTest:
+    children: tuple[_Test, ...]
+
+    def holds(self, fields: dict[int, int]) -> bool:
+        return all(child.holds(fields) for child in self.children)
+
+
+@dataclass(frozen=True, slots=True)
+class _AnyTest:
+    children: tuple[_Test, ...]
+
+    def holds(self, fields: dict[int, int]) -> bool:
+        return any(child.holds(fields) for child in self.children)
+
+
+_Test = _TermTest | _NotTest | _AllTest | _AnyTest
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """One distinct query: how to decide it, what to show, and the rules (build positions)."""
+
+    test: _Test
+    shown: Shown  # positive terms and their fields: the words a hit shows
+    rules: list[int] = field(default_factory=list)
 
 
 class RuleIndex:
     """An immutable, thread-safe index of many rules; build a new one when rules change."""
 
-    __slots__ = ("_automaton", "_rules", "_rules_by_term", "build_errors")
+    __slots__ = ("_automaton", "_plans", "_plans_by_term", "_rule_ids", "build_errors")
 
     def __init__(
         self,
-        automaton: ahocorasick.Automaton | None,
-        rules: list[_Rule],
-        rules_by_term: dict[TermKey, tuple[int, ...]],
+        automaton: TermAutomaton,
+        plans: list[_Plan],
+        rule_ids: list[int],
         build_errors: tuple[tuple[int, str], ...],
     ) -> None:
         self._automaton = automaton
-        self._rules = rules
-        self._rules_by_term = rules_by_term
+        self._plans = plans
+        self._rule_ids = rule_ids  # by build position
+        self._plans_by_term = _plans_by_term(plans, len(automaton))
         self.build_errors = build_errors  # (rule_id, why) of stored rules that no longer parse
 
     @classmethod
     def build(cls, rules: Iterable[tuple[int, str]]) -> RuleIndex:
         """Compile (rule_id, query) pairs; invalid ones are skipped and listed in build_errors."""
         with _collector_paused():
-            return cls._build(rules)
-
-    @classmethod
-    def _build(cls, rules: Iterable[tuple[int, str]]) -> RuleIndex:
-        compiled, errors = _parse_rules(rules)
-        terms: dict[TermKey, Term] = {}  # each distinct term is indexed once, however many rules
-        by_term: dict[TermKey, list[int]] = {}
-        for index, rule in enumerate(compiled):
-            for term in _terms(rule.root):
-                terms.setdefault(term.key, term)
-            for key, _ in rule.shown:
-                owners = by_term.setdefault(key, [])
-                if not owners or owners[-1] != index:
-                    owners.append(index)
-        # pattern -> (its length, (term, how), ...): tuples of plain values, which the garbage
-        # collector stops tracking, keep a 100,000-rule build fast
-        patterns: dict[str, tuple[Any, ...]] = {}
-        for term in terms.values():
-            entry, variants = _patterns(term)
-            for pattern in variants:
-                patterns[pattern] = (*patterns.get(pattern, (len(pattern),)), entry)
-        automaton = _automaton(patterns)
-        owners_by_term = {key: tuple(owners) for key, owners in by_term.items()}
-        return cls(automaton, compiled, owners_by_term, tuple(errors))
+            compiler = _Compiler()
+            plans, rule_ids, errors = compiler.plans(rules)
+            return cls(TermAutomaton(compiler.terms), plans, rule_ids, tuple(errors))
 
     def __len__(self) -> int:
-        return len(self._rules)
+        return len(self._rule_ids)
 
     def match(self, title: str, text: str) -> list[RuleHit]:
-        """Every rule matching the article, in build order, with spans of its found terms."""
-        if self._automaton is None:
+        """Every rule matching the article, in build order; spans are located when read."""
+        if not self._plans:
             return []
-        fields = {"title": (title, JoinedTokens.of(title)), "text": (text, JoinedTokens.of(text))}
-        found: dict[TermKey, set[Occurrence]] = {}
-        for field, (_, tokens) in fields.items():
-            _scan(self._automaton, field, tokens.joined, found)
-        candidates = sorted({i for key in found for i in self._rules_by_term.get(key, ())})
-        matched = [self._rules[i] for i in candidates if _holds(self._rules[i].root, found)]
-        shown = [_shown(rule, found) for rule in matched]
-        spans = {
-            field: tokens.spans(
-                o[1:] for occurrences in shown for o in occurrences if o[0] == field
-            )
-            for field, (_, tokens) in fields.items()
-        }
-        return [_rule_hit(r, s, spans, fields) for r, s in zip(matched, shown, strict=True)]
+        tokens = (JoinedTokens.of(title), JoinedTokens.of(text))
+        fields, found = self._automaton.scan(tokens[0].joined, tokens[1].joined)
+        plans = self._plans
+        candidates = {p for term_id in fields for p in self._plans_by_term[term_id]}
+        matched = [plans[p] for p in candidates if plans[p].test.holds(fields)]
+        if not matched:
+            return []
+        view = ArticleView((title, text), tokens, found)
+        rule_ids = self._rule_ids
+        if len(matched) == 1:  # the usual case; a plan's rules are already in build order
+            shown = matched[0].shown
+            return [RuleHit.deferred(rule_ids[at], view, shown) for at in matched[0].rules]
+        ordered = sorted((at, plan.shown) for plan in matched for at in plan.rules)
+        return [RuleHit.deferred(rule_ids[at], view, shown) for at, shown in ordered]
+
+
+def _plans_by_term(plans: list[_Plan], term_count: int) -> list[tuple[int, ...]]:
+    """For each term id, the plans one of whose positive terms it is (only they can match)."""
+    owners: dict[int, list[int]] = {}
+    for index, plan in enumerate(plans):
+        for term_id in dict.fromkeys(term_id for term_id, _ in plan.shown):
+            owners.setdefault(term_id, []).append(index)
+    return [tuple(owners.get(term_id, ())) for term_id in range(term_count)]
+
+
+class _Compiler:
+    """Turns queries into plans, numbering each distinct term once across all of them."""
+
+    def __init__(self) -> None:
+        self.terms: list[Term] = []  # by term id
+        self._term_ids: dict[TermKey, int] = {}
+
+    def plans(
+        self, rules: Iterable[tuple[int, str]]
+    ) -> tuple[list[_Plan], list[int], list[tuple[int, str]]]:
+        """Plans of the distinct queries, rule ids by build position, and invalid rules."""
+        plans: list[_Plan] = []
+        rule_ids: list[int] = []
+        errors: list[tuple[int, str]] = []
+        by_text: dict[str, _Plan | QueryError] = {}  # many chats watch the same words
+        for rule_id, text in rules:
+            plan = by_text.get(text)
+            if plan is None:
+                plan = by_text[text] = self._plan(text)
+                if isinstance(plan, _Plan):
+                    plans.append(plan)
+            if isinstance(plan, QueryError):
+                errors.append((rule_id, str(plan)))
+                continue
+            plan.rules.append(len(rule_ids))
+            rule_ids.append(rule_id)
+        return plans, rule_ids, errors
+
+    def _plan(self, text: str) -> _Plan | QueryError:
+        try:
+            query = parse_query(text)
+        except QueryError as error:
+            return error
+        return _Plan(self._test(query.root), self._shown(query))
+
+    def _shown(self, query: Query) -> Shown:
+        terms = query.positive_terms()
+        return tuple(dict.fromkeys((self._term_id(t), _FIELD_BITS[t.field]) for t in terms))
+
+    def _test(self, node: Node) -> _Test:
+        if isinstance(node, Term):
+            return _TermTest(self._term_id(node), _FIELD_BITS[node.field])
+        if isinstance(node, Not):
+            return _NotTest(self._test(node.child))
+        children = tuple(self._test(child) for child in node.children)
+        return _AnyTest(children) if isinstance(node, Or) else _AllTest(children)
+
+    def _term_id(self, term: Term) -> int:
+        term_id = self._term_ids.setdefault(term.key, len(self.terms))
+        if term_id == len(self.terms):
+            self.terms.append(term)
+        return term_id
 
 
 @contextmanager
@@ -134,174 +200,6 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _parse_rules(rules: Iterable[tuple[int, str]]) -> tuple[list[_Rule], list[tuple[int, str]]]:
-    compiled: list[_Rule] = []
-    errors: list[tuple[int, str]] = []
-    cache: dict[str, Query | QueryError] = {}  # many chats watch the same words
-    for rule_id, text in rules:
-        if text not in cache:
-            try:
-                cache[text] = parse_query(text)
-            except QueryError as error:
-                cache[text] = error
-        parsed = cache[text]
-        if isinstance(parsed, QueryError):
-            errors.append((rule_id, str(parsed)))
-            continue
-        shown = tuple(dict.fromkeys((t.key, t.field) for t in parsed.positive_terms()))
-        compiled.append(_Rule(rule_id, parsed.root, shown))
-    return compiled, errors
-
-
-def _terms(node: Node) -> list[Term]:
-    if isinstance(node, Term):
-        return [node]
-    if isinstance(node, Not):
-        return _terms(node.child)
-    return [t for child in node.children for t in _terms(child)]
-
-
-def _patterns(term: Term) -> tuple[_Entry, list[str]]:
-    """Automaton keys for a term: its token sequence with plural variants, or fuzzy forms."""
-    key, words = term.key, term.tokens
-    if term.fuzzy:
-        return _fuzzy_patterns(key, words)
-    variants = [words]
-    if not term.phrase:
-        variants += [(*words[:-1], plural) for plural in plural_forms(words[-1])]
-    return (key, _SEQUENCE), [" " + " ".join(variant) + " " for variant in variants]
-
-
-def _fuzzy_patterns(key: TermKey, words: tuple[str, ...]) -> tuple[_Entry, list[str]]:
-    """The first token and every word one edit from it (if 6+ letters), as whole tokens.
-
-    Indexing the edit neighbourhood (about 50 words per letter) keeps matching as cheap as for
-    exact words: nothing is checked per text word. Later tokens of a fuzzy phrase are checked
-    only where the first one was found.
-    """
-    first = words[0]
-    variants = {first, *(one_edit_words(first) if _is_fuzzy_token(first) else ())}
-    if len(words) == 1:
-        variants.update(plural_forms(first))
-    how = _SEQUENCE if len(words) == 1 else _ANCHOR
-    return (key, how), [f" {variant} " for variant in variants]
-
-
-def _is_fuzzy_token(word: str) -> bool:
-    return len(word) >= FUZZY_MIN_LETTERS and word.isalpha()
-
-
-def _automaton(patterns: dict[str, tuple[Any, ...]]) -> ahocorasick.Automaton | None:
-    if not patterns:
-        return None
-    automaton = ahocorasick.Automaton()
-    for pattern, entries in patterns.items():
-        automaton.add_word(pattern, entries)
-    automaton.make_automaton()
-    return automaton
-
-
-def _scan(
-    automaton: ahocorasick.Automaton, field: str, joined: str, found: dict[TermKey, set[Occurrence]]
-) -> None:
-    """Record every term occurrence in one field's joined tokens."""
-    for last, entries in automaton.iter(joined):
-        start = last - entries[0] + 2  # the hit is " t1 ... ": `last` is its closing space
-        for key, how in entries[1:]:
-            end = last if how == _SEQUENCE else _fuzzy_sequence_at(joined, start, key[1])
-            if end >= 0:
-                found.setdefault(key, set()).add((field, start, end))
-
-
-def _fuzzy_sequence_at(joined: str, start: int, wanted: tuple[str, ...]) -> int:
-    """End of the tokens from `start` matching `wanted` (6+ letters: within one edit), or -1."""
-    end = start - 1
-    for target in wanted:
-        end = joined.find(" ", start)
-        if end < 0:
-            return -1
-        word = joined[start:end]
-        if word != target and not (_is_fuzzy_token(target) and one_edit_apart(word, target)):
-            return -1
-        start = end + 1
-    return end
-
-
-def _holds(node: Node, found: dict[TermKey, set[Occurrence]]) -> bool:
-    if isinstance(node, Term):
-        occurrences = found.get(node.key, ())
-        return any(node.field in (None, field) for field, _, _ in occurrences)
-    if isinstance(node, Not):
-        return not _holds(node.child, found)
-    results = (_holds(child, found) for child in node.children)
-    return any(results) if isinstance(node, Or) else all(results)
-
-
-def _shown(rule: _Rule, found: dict[TermKey, set[Occurrence]]) -> set[Occurrence]:
-    """Occurrences of the rule's positive terms, in the fields each term is limited to."""
-    return {o for key, only in rule.shown for o in found.get(key, ()) if only in (None, o[0])}
-
-
-def _rule_hit(
-    rule: _Rule,
-    shown: set[Occurrence],
-    spans: dict[str, dict[tuple[int, int], tuple[int, int]]],
-    fields: dict[str, tuple[str, JoinedTokens]],
-) -> RuleHit:
-    located = {(field, *spans[field][start, end]) for field, start, end in shown}
-    ordered = sorted(located, key=lambda s: (FIELDS.index(s[0]), s[1], s[2]))
-    words = dict.fromkeys(fields[f][0][s:e] for f, s, e in ordered)
-    return RuleHit(rule.rule_id, tuple(ordered), tuple(words))
-
-
 def validate_query(text: str) -> str:
     """The normalised form of a query, or QueryError with a one-line explanation."""
     return str(parse_query(text))
-
-
-def highlight(title: str, text: str, hit: RuleHit, width: int = 240) -> Highlight:
-    """A snippet of about `width` characters around the hit's first span, found words in bold.
-
-    The snippet comes from the text when the hit is there (the title is shown anyway), else
-    from the title; whitespace runs become one space; "…" marks each cut end.
-    """
-    field = "text" if any(f == "text" for f, _, _ in hit.spans) else "title"
-    source = text if field == "text" else title
-    spans = sorted((s, e) for f, s, e in hit.spans if f == field)
-    lo, hi = _window(source, spans[0] if spans else (0, 0), width)
-    body, inside = _squeeze(source, lo, hi, spans)
-    prefix = "…" if lo > 0 and body else ""
-    suffix = "…" if hi < len(source.rstrip()) and body else ""
-    shifted = tuple((s + len(prefix), e + len(prefix)) for s, e in inside)
-    return Highlight(prefix + body + suffix, shifted)
-
-
-def _window(source: str, anchor: tuple[int, int], width: int) -> tuple[int, int]:
-    """[lo, hi) of about `width` chars, a third before the anchor, cut between words."""
-    lo = max(0, anchor[0] - width // 3)
-    while 0 < lo < anchor[0] and not source[lo - 1].isspace():
-        lo += 1
-    hi = min(len(source), lo + max(width, anchor[1] - lo))
-    while anchor[1] < hi < len(source) and not source[hi].isspace():
-        hi -= 1
-    return lo, hi
-
-
-def _squeeze(
-    source: str, lo: int, hi: int, spans: list[tuple[int, int]]
-) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """source[lo:hi] with whitespace runs collapsed and ends trimmed, and spans mapped into it."""
-    out: list[str] = []
-    where: list[int] = []  # position in `out` of each source index from lo to hi
-    for char in source[lo:hi]:
-        where.append(len(out))
-        if not char.isspace():
-            out.append(char)
-        elif out and out[-1] != " ":
-            out.append(" ")
-    where.append(len(out))
-    if out and out[-1] == " ":
-        out.pop()
-    visible = ((s, e) for s, e in spans if s < hi and e > lo)
-    mapped = ((where[max(s, lo) - lo], min(where[min(e, hi) - lo], len(out))) for s, e in visible)
-    return "".join(out), tuple((s, e) for s, e in mapped if s < e)

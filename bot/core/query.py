@@ -11,113 +11,36 @@ Grammar (operators are upper-case only, so "and"/"or"/"not" stay ordinary words)
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from bot.core.query_tree import And, Node, Not, Or, Query, Term, needs_hit
 from bot.core.text import JoinedTokens
+
+__all__ = [
+    "FIELDS",
+    "MAX_NESTING",
+    "MAX_QUERY_LENGTH",
+    "And",
+    "Node",
+    "Not",
+    "Or",
+    "Query",
+    "QueryError",
+    "Term",
+    "describe_query_language",
+    "needs_hit",
+    "parse_query",
+]
 
 MAX_QUERY_LENGTH = 512
 MAX_NESTING = 16  # keeps recursion bounded whatever the user types
 FIELDS = ("title", "text")
 _STOP_CHARS = '()"|'
+_OPERATORS = ("AND", "OR", "NOT")
 
 
 class QueryError(ValueError):
     """A query the user must rewrite; the message is one line saying what is wrong and how."""
-
-
-@dataclass(frozen=True, slots=True)
-class Term:
-    """A word or phrase to find; `tokens` are its folded tokens."""
-
-    word: str  # as the user wrote it, without prefixes or quotes
-    tokens: tuple[str, ...]
-    phrase: bool = False
-    fuzzy: bool = False
-    field: str | None = None  # None: title or text
-    # What the matcher must find, shared by every rule using the same term; stored because
-    # the matcher reads it for every candidate rule of every article.
-    key: tuple[str, tuple[str, ...]] = dataclasses.field(init=False, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        mode = "fuzzy" if self.fuzzy else ("phrase" if self.phrase else "word")
-        object.__setattr__(self, "key", (mode, self.tokens))
-
-    def __str__(self) -> str:
-        body = f'"{self.word}"' if self.phrase else self.word
-        return (f"{self.field}:" if self.field else "") + ("~" if self.fuzzy else "") + body
-
-
-@dataclass(frozen=True, slots=True)
-class Not:
-    """True when the child is false."""
-
-    child: Node
-
-    def __str__(self) -> str:
-        inner = str(self.child)
-        return f"-({inner})" if isinstance(self.child, And | Or) else f"-{inner}"
-
-
-@dataclass(frozen=True, slots=True)
-class And:
-    """True when every child is true."""
-
-    children: tuple[Node, ...]
-
-    def __str__(self) -> str:
-        return " ".join(f"({c})" if isinstance(c, Or) else str(c) for c in self.children)
-
-
-@dataclass(frozen=True, slots=True)
-class Or:
-    """True when any child is true."""
-
-    children: tuple[Node, ...]
-
-    def __str__(self) -> str:
-        return " OR ".join(str(c) for c in self.children)
-
-
-Node = Term | Not | And | Or
-
-
-@dataclass(frozen=True, slots=True)
-class Query:
-    """A parsed query; str() gives its normalised text."""
-
-    root: Node
-
-    def __str__(self) -> str:
-        return str(self.root)
-
-    def positive_terms(self) -> tuple[Term, ...]:
-        """Terms whose presence helps a match (not under an odd number of negations)."""
-        return tuple(_positive_terms(self.root, negated=False))
-
-
-def _positive_terms(node: Node, negated: bool) -> list[Term]:
-    if isinstance(node, Term):
-        return [] if negated else [node]
-    if isinstance(node, Not):
-        return _positive_terms(node.child, not negated)
-    return [t for c in node.children for t in _positive_terms(c, negated)]
-
-
-def needs_hit(node: Node) -> bool:
-    """True when the node can only be true if one of its positive terms occurs.
-
-    The matcher evaluates a rule only when one of its terms was found, so every accepted
-    query must have this property (it rules out "-India" and "Blinken OR -India").
-    """
-    if isinstance(node, Term):
-        return True
-    if isinstance(node, Not):
-        return isinstance(node.child, Not) and needs_hit(node.child.child)
-    if isinstance(node, And):
-        return any(needs_hit(c) for c in node.children)
-    return all(needs_hit(c) for c in node.children)
 
 
 # Lexer tokens: ("(", ")", "OR", "AND", "NOT") as plain strings, or a Term.
@@ -163,15 +86,22 @@ def _lex_word(text: str, i: int) -> tuple[Lexeme, int]:
         if close < 0:
             raise QueryError('Unclosed quote: end the phrase with ", e.g. "air defense system"')
         return _term(text[i + 1 : close], True, fuzzy, field), close + 1
-    end = i
-    while end < len(text) and not text[end].isspace() and text[end] not in _STOP_CHARS:
-        end += 1
+    end = _word_end(text, i)
     word = text[i:end]
-    if word in ("AND", "OR", "NOT") and end - start == len(word):
+    if word in _OPERATORS and end - start == len(word):
         return word, end
     if not word:
         raise QueryError(f"'{text[start:i]}' must be followed by a word, e.g. title:~Blinken")
     return _term(word, False, fuzzy, field), end
+
+
+def _word_end(text: str, i: int) -> int:
+    """Where the word from `i` ends: at whitespace, one of ( ) " |, or the end of the query."""
+    # str methods rather than a per-character loop: a 100,000-rule rebuild lexes every query.
+    stop = min((at for char in _STOP_CHARS if (at := text.find(char, i)) >= 0), default=len(text))
+    if stop == i or text[i].isspace():
+        return i
+    return i + len(text[i:stop].split(maxsplit=1)[0])
 
 
 def _lex_field(text: str, i: int) -> tuple[str | None, int]:
@@ -284,6 +214,8 @@ def parse_query(text: str) -> Query:
             f"The query is {len(text)} characters long; the limit is {MAX_QUERY_LENGTH}:"
             " split it into several rules"
         )
+    if text.isascii() and text.isalpha() and text not in _OPERATORS:
+        return Query(Term(text, (text.lower(),)))  # one plain word, as most queries are
     lexemes = _lex(text)
     if not lexemes:
         raise QueryError("The query is empty: give the words to watch, e.g. S-400 Turkey")

@@ -4,9 +4,11 @@ Rule order in `StoryIndex.assign`:
 1. an article id already indexed is a REPEAT of its story (idempotent replays);
 2. an article whose canonical url is indexed is the same article, so a REPEAT too;
 3. otherwise candidate stories come from an inverted index over the article's most salient
-   terms (never all pairs), each is scored, and the best one above the threshold wins; other
-   stories the article matches strongly, and that overlap the winner on their own, were
-   fragments of one story and are folded into the largest (`Assignment.merged_from`);
+   terms (never all pairs), each is scored (less the longer it has been quiet: news comes in
+   bursts, and a burst a day later is most often a new turn), and the best one above the
+   threshold wins; other stories the article matches strongly, and that overlap the winner
+   on their own, were fragments of one story and are folded into the largest
+   (`Assignment.merged_from`);
 4. joining a story is a DEVELOPMENT when the article brings facts the story lacked, else REPEAT;
    starting one is NEW, and the story's id is the first article's id.
 
@@ -16,6 +18,7 @@ Document frequencies are kept for every term ever seen (the vocabulary, not the 
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,11 +55,16 @@ class Assignment:
 class MatchSettings:
     """Knobs of the matcher; the defaults favour precision, since a wrong merge hides a story."""
 
-    threshold: float = 7.0  # about two rare headline terms, or one name and two rare words
-    merge_threshold: float = 12.0  # two live stories this close to one article are one story...
+    threshold: float = 6.0  # about two rare headline terms, or one name and a rare word
+    merge_threshold: float = 8.0  # two live stories this close to one article are one story...
     merge_overlap: float = 0.2  # ...if they also share this much between themselves
-    min_coverage: float = 0.2  # share of the article's weight the story must explain
-    time_penalty: float = 0.2  # share of the score lost by a story idle for a whole window
+    min_coverage: float = 0.15  # share of the article's weight the story must explain
+    # News comes in bursts: a story silent for half a day that gets the same words again is
+    # most often a new turn (another game launch, another hearing), so it needs a far stronger
+    # match than a story that moved minutes ago. Share of the score lost by a long-idle story,
+    # and the idle time at which half of that share is lost.
+    time_penalty: float = 0.9
+    idle_half_life: timedelta = timedelta(hours=6)
     prior_documents: int = 100  # see terms.DocumentFrequency
 
 
@@ -215,8 +223,8 @@ class StoryIndex:
         """Evidence that the article tells this story, in IDF units: each shared term counts by
         its rarity beyond everyday words, its place (headline over body) and how many of the
         story's members use it. Zero when the story explains too little of the article (one
-        shared name in an otherwise different story) or shares a single term; less a penalty
-        for time since the story last moved."""
+        shared name in an otherwise different story) or shares a single term; scaled down by
+        the time since the story last moved."""
         total = covered = evidence = 0.0
         shared = 0
         for term, weight in features.weights.items():
@@ -229,8 +237,13 @@ class StoryIndex:
                 evidence += weight / TITLE_WEIGHT * max(0.0, idf[term] - _COMMON_IDF) * typical
         if shared < _MIN_SHARED or covered < self._settings.min_coverage * total:
             return 0.0
-        idle = min(1.0, max(0.0, (now - story.last_active) / self._window))
-        return evidence * (1.0 - self._settings.time_penalty * idle)
+        return evidence * self._freshness(story, now)
+
+    def _freshness(self, story: StoryState, now: datetime) -> float:
+        """Share of a match's score kept after the story's idle time: 1 for a story that just
+        moved, falling by half the penalty each `idle_half_life` towards 1 - `time_penalty`."""
+        idle = max(timedelta(0), now - story.last_active) / self._settings.idle_half_life
+        return 1.0 - self._settings.time_penalty * (1.0 - math.pow(0.5, idle))
 
     def _add(self, article: Article, features: ArticleFeatures, story_id: str) -> None:
         story = self._stories.get(story_id)

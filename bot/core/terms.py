@@ -76,7 +76,19 @@ def terms(text: str) -> set[str]:
         term = normalize(tok)
         if len(term) > 1 and term not in STOPWORDS:
             found.add(term)
+        if "-" in tok and not _NUMBER.search(tok):
+            # "Comcast-Time Warner" must meet "Comcast", "docu-series" meet "series".
+            found.update(_parts(tok))
     return found
+
+
+def _parts(hyphenated: str) -> set[str]:
+    """Terms of a hyphenated word's parts, too short or common parts (T-Mobile's T) left out."""
+    return {
+        normalize(part)
+        for part in hyphenated.split("-")
+        if len(part) > 2 and part.lower() not in STOPWORDS
+    }
 
 
 def is_title_case(text: str) -> bool:

@@ -88,6 +88,39 @@ def test_hit_records_spans_and_words_in_the_original_strings() -> None:
     assert hit.terms == ("Çavuşoğlu", "S400", "S-400")
 
 
+def test_hits_compare_by_value_whether_located_lazily_or_given() -> None:
+    [hit] = RuleIndex.build([(7, "title:Blinken OR S-400")]).match("Blinken", "S-400 Blinken")
+    given_hit = RuleHit(7, (("title", 0, 7), ("text", 0, 5)), ("Blinken", "S-400"))
+    assert hit == given_hit and hash(hit) == hash(given_hit)
+    assert repr(hit) == repr(given_hit)
+    assert hit != RuleHit(7, (), ())
+
+
+def test_hits_of_one_article_each_show_only_their_own_words() -> None:
+    index = RuleIndex.build([(1, "Blinken"), (2, "S-400 -India"), (3, "text:NATO OR Blinken")])
+    hits = index.match("NATO and Blinken", "Blinken on the S-400 at NATO")
+    assert [h.rule_id for h in hits] == [1, 2, 3]
+    last, middle, first = hits[2], hits[1], hits[0]  # read out of order: they share one view
+    assert last.terms == ("Blinken", "NATO")
+    assert last.spans == (("title", 9, 16), ("text", 0, 7), ("text", 24, 28))
+    assert middle.terms == ("S-400",)
+    assert first.spans == (("title", 9, 16), ("text", 0, 7))
+
+
+def test_no_term_runs_from_the_title_into_the_text() -> None:
+    rules = [(1, '"Brussels talks"'), (2, '~"Brussels talks"'), (3, "S-400"), (4, "Brussels")]
+    index = RuleIndex.build(rules)
+    assert [h.rule_id for h in index.match("Blinken in Brussels", "Talks went on")] == [4]
+    assert index.match("Deal for the S", "400 troops") == []
+    assert [h.rule_id for h in index.match("", "Brussels talks")] == [1, 2, 4]
+
+
+def test_rules_come_back_in_build_order_when_queries_repeat() -> None:
+    index = RuleIndex.build([(5, "NATO"), (3, "Blinken"), (9, "NATO"), (1, "title:Blinken")])
+    assert [h.rule_id for h in index.match("Blinken", "NATO")] == [5, 3, 9, 1]
+    assert [h.rule_id for h in index.match("", "Blinken NATO")] == [5, 3, 9]
+
+
 def test_excluded_words_are_not_shown() -> None:
     [hit] = RuleIndex.build([(1, "Blinken -(India OR Pakistan)")]).match("", "Blinken and Turkey")
     assert hit.terms == ("Blinken",)

@@ -31,10 +31,23 @@ from bot.core.query import (
         ("-(India OR Pakistan) S-400", "-(India OR Pakistan) S-400"),
         ("10:30 meeting", "10:30 meeting"),
         ("and or not", "and or not"),  # lower-case operators are plain words
+        ("Blinken|Cavusoglu", "Blinken OR Cavusoglu"),  # stop characters end a word
+        ('Blinken"NATO summit"', 'Blinken "NATO summit"'),
+        ("(S-400)India", "S-400 India"),
+        ("Blinken\u00a0Turkey", "Blinken Turkey"),  # any Unicode space separates words
     ],
 )
 def test_queries_normalise(query: str, normalised: str) -> None:
     assert str(parse_query(query)) == normalised
+
+
+@pytest.mark.parametrize("word", ["Blinken", "NATO", "nato", "S400", "Çavuşoğlu"])
+def test_a_single_word_parses_as_one_term(word: str) -> None:
+    # A plain ASCII word takes a shortcut past the lexer; it must agree with the lexer.
+    root = parse_query(word).root
+    assert isinstance(root, Term)
+    assert root == Term(word, root.tokens) and not (root.phrase or root.fuzzy or root.field)
+    assert parse_query(f"({word})").root == root
 
 
 def test_and_binds_tighter_than_or() -> None:
@@ -65,6 +78,8 @@ def test_terms_carry_folded_tokens_and_options() -> None:
         ("x" * (MAX_QUERY_LENGTH + 1), "limit is 512"),
         ("Blinken OR", "ends too early"),
         ("OR Blinken", "OR needs a word"),
+        ("OR", "OR needs a word"),  # a lone operator is not a plain word
+        ("NOT", "ends too early"),
         ("S-400 - India", "'-' must be followed"),
         ("foo:bar", "Unknown field"),
         ("title:", "must be followed by a word"),

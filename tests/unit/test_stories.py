@@ -294,3 +294,28 @@ def test_a_headline_only_update_with_a_new_figure_is_a_development() -> None:
     verdict = index.assign(priced)
     assert (verdict.story_id, verdict.kind) == ("w1", StoryKind.DEVELOPMENT)
     assert "$1.8 billion" in verdict.whats_new
+
+
+def test_a_hyphenated_name_meets_its_parts_in_another_headline() -> None:
+    index = StoryIndex()
+    index.assign(article("k1", "Zorvan-Kestrel tie-up cleared"))
+    later = article("k2", "Regulators approve Zorvan deal with Kestrel", source="B", minutes=10)
+    assert index.assign(later).story_id == "k1"
+
+
+def test_a_thin_match_to_a_story_quiet_for_a_day_starts_a_new_story() -> None:
+    first = "Ferrovia strike halts Milan trams and Turin buses for 24 hours"
+    again = "Milan trams and Turin buses stop as Ferrovia strike begins"
+    soon, next_day = StoryIndex(), StoryIndex()
+    soon.assign(article("f1", first))
+    next_day.assign(article("f1", first))
+    assert soon.assign(article("f2", again, source="B", minutes=30)).story_id == "f1"
+    verdict = next_day.assign(article("f2", again, source="B", minutes=24 * 60))
+    assert (verdict.story_id, verdict.kind) == ("f2", StoryKind.NEW)
+
+
+def test_a_full_retelling_still_joins_a_story_quiet_for_a_day() -> None:
+    index = StoryIndex()
+    index.assign(S400_FIRST)
+    late = article("z1", S400_SECOND.title, S400_SECOND.text, source="Harbour Times", minutes=1800)
+    assert index.assign(late).story_id == "a1"
