@@ -11,7 +11,15 @@ from bot.core.text import one_edit_apart, one_edit_words, plural_forms
 
 FUZZY_MIN_LETTERS = 6
 TITLE, TEXT = 1, 2  # field bits: a term found in the title, in the text, or both (3)
-_ONE_TOKEN = -1  # pattern size of a fuzzy form: its hit starts after the previous space
+# What a pattern stands for is packed in one int, "code" (a tuple of codes when terms share a
+# pattern): term id << 21 | anchor bit << 20 | pattern size. Plain ints, unlike a tuple per
+# pattern, cost the garbage collector nothing and keep a 100,000-rule build fast. The anchor bit
+# marks the first token of a fuzzy phrase, whose other tokens are checked where it is found.
+# Size 0 means "one token": the hit starts after the previous space (fuzzy forms share a code).
+# 20 bits hold any size: a query has at most 512 characters, and folding turns one character
+# into at most 18 (U+FDFA).
+_ANCHOR, _SIZE_MASK, _ID_SHIFT = 1 << 20, (1 << 20) - 1, 21
+Value = int | tuple[int, ...]
 
 # Where each found term is: term id -> [(start, end), ...] in the scanned string.
 Found = dict[int, list[tuple[int, int]]]
@@ -26,14 +34,16 @@ class TermAutomaton:
     the sequence given to the constructor.
     """
 
-    __slots__ = ("_automaton", "_tokens")
+    __slots__ = ("_anchored", "_automaton", "_count")
 
     def __init__(self, terms: Sequence[Term]) -> None:
-        self._tokens = tuple(term.tokens for term in terms)
+        self._count = len(terms)
+        # Only fuzzy phrases need their tokens at scan time, to check the ones after the first.
+        self._anchored = {i: t.tokens for i, t in enumerate(terms) if t.fuzzy and len(t.tokens) > 1}
         self._automaton = _automaton(_patterns_of(terms))
 
     def __len__(self) -> int:
-        return len(self._tokens)
+        return self._count
 
     def scan(self, title: str, text: str) -> tuple[dict[int, int], Found]:
         """Field bits of each term found in title or text, and where in `title + text`."""
@@ -43,15 +53,15 @@ class TermAutomaton:
             return fields, found
         joined = title + text  # no term spans the two: none holds two spaces in a row
         split = len(title)
-        for last, entries in self._automaton.iter(joined):
-            size = entries[0]  # the hit is " t1 ... ": `last` is its closing space
-            start = last - size + 2 if size > 0 else joined.rfind(" ", 0, last) + 1
-            bit = TITLE if last < split else TEXT
-            for term_id in entries[1:]:
+        for last, value in self._automaton.iter(joined):
+            bit = TITLE if last < split else TEXT  # `last` is the hit's closing space
+            for code in (value,) if isinstance(value, int) else value:
+                size = code & _SIZE_MASK
+                start = last - size + 2 if size else joined.rfind(" ", 0, last) + 1
+                term_id = code >> _ID_SHIFT
                 end = last
-                if term_id < 0:
-                    term_id = ~term_id
-                    end = _fuzzy_sequence_at(joined, start, self._tokens[term_id])
+                if code & _ANCHOR:
+                    end = _fuzzy_sequence_at(joined, start, self._anchored[term_id])
                     if end < 0:
                         continue
                 fields[term_id] = fields.get(term_id, 0) | bit
@@ -59,40 +69,39 @@ class TermAutomaton:
         return fields, found
 
 
-def _patterns_of(terms: Sequence[Term]) -> dict[str, tuple[int, ...]]:
-    """pattern -> (its length, or -1 for "one token", then the term ids it stands for).
-
-    A negative id (~id) marks the first token of a fuzzy phrase, whose other tokens are
-    checked where it is found. Tuples of plain values, which the garbage collector stops
-    tracking, keep a 100,000-rule build fast.
-    """
-    patterns: dict[str, tuple[int, ...]] = {}
+def _patterns_of(terms: Sequence[Term]) -> dict[str, Value]:
+    """pattern -> the code (or codes) of the terms it stands for."""
+    patterns: dict[str, Value] = {}
     for term_id, term in enumerate(terms):
-        entry, variants = _patterns(term, term_id)
+        anchor, variants = _patterns(term)
+        code = term_id << _ID_SHIFT | anchor
         if term.fuzzy:
-            # Hundreds of one-token forms per term: one shared value, added in one C call.
-            fresh = dict.fromkeys(variants, (_ONE_TOKEN, entry))
+            # Hundreds of one-token forms per term: one shared code, added in one C call.
+            fresh = dict.fromkeys(variants, code)
             if patterns.keys().isdisjoint(fresh):
                 patterns.update(fresh)
                 continue
         for pattern in variants:
-            known = patterns.get(pattern, (len(pattern),))
-            patterns[pattern] = (len(pattern), *known[1:], entry)
+            sized = code | len(pattern)
+            known = patterns.setdefault(pattern, sized)
+            if known != sized:  # the pattern of another term too
+                patterns[pattern] = (known, sized) if isinstance(known, int) else (*known, sized)
     return patterns
 
 
-def _patterns(term: Term, term_id: int) -> tuple[int, list[str]]:
-    """Automaton keys for a term: its token sequence with plural variants, or fuzzy forms."""
+def _patterns(term: Term) -> tuple[int, list[str]]:
+    """Automaton keys for a term: its token sequence with plural variants, or fuzzy forms;
+    and the anchor bit if only its first token is in them."""
     words = term.tokens
     if term.fuzzy:
-        return _fuzzy_patterns(words, term_id)
+        return _fuzzy_patterns(words)
     variants = [words]
     if not term.phrase:
         variants += [(*words[:-1], plural) for plural in plural_forms(words[-1])]
-    return term_id, [" " + " ".join(variant) + " " for variant in variants]
+    return 0, [" " + " ".join(variant) + " " for variant in variants]
 
 
-def _fuzzy_patterns(words: tuple[str, ...], term_id: int) -> tuple[int, list[str]]:
+def _fuzzy_patterns(words: tuple[str, ...]) -> tuple[int, list[str]]:
     """The first token and every word one edit from it (if 6+ letters), as whole tokens.
 
     Indexing the edit neighbourhood (about 50 words per letter) keeps matching as cheap as for
@@ -103,15 +112,14 @@ def _fuzzy_patterns(words: tuple[str, ...], term_id: int) -> tuple[int, list[str
     variants = {first, *(one_edit_words(first) if _is_fuzzy_token(first) else ())}
     if len(words) == 1:
         variants.update(plural_forms(first))
-    entry = term_id if len(words) == 1 else ~term_id
-    return entry, [f" {variant} " for variant in variants]
+    return (0 if len(words) == 1 else _ANCHOR), [f" {variant} " for variant in variants]
 
 
 def _is_fuzzy_token(word: str) -> bool:
     return len(word) >= FUZZY_MIN_LETTERS and word.isalpha()
 
 
-def _automaton(patterns: dict[str, tuple[int, ...]]) -> ahocorasick.Automaton | None:
+def _automaton(patterns: dict[str, Value]) -> ahocorasick.Automaton | None:
     if not patterns:
         return None
     automaton = ahocorasick.Automaton()

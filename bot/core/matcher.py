@@ -113,7 +113,7 @@ class RuleIndex:
             return []
         view = ArticleView((title, text), tokens, found)
         rule_ids = self._rule_ids
-        if len(matched) == 1:  # the usual case; a plan's rules are already in build order
+        if len(matched) == 1:  # one query matched: its rules are already in build order
             shown = matched[0].shown
             return [RuleHit.deferred(rule_ids[at], view, shown) for at in matched[0].rules]
         ordered = sorted((at, plan.shown) for plan in matched for at in plan.rules)
@@ -162,6 +162,9 @@ class _Compiler:
             query = parse_query(text)
         except QueryError as error:
             return error
+        if isinstance(query.root, Term):  # most queries are one term: no tree to walk
+            test = _TermTest(self._term_id(query.root), _FIELD_BITS[query.root.field])
+            return _Plan(test, ((test.term_id, test.bits),))
         return _Plan(self._test(query.root), self._shown(query))
 
     def _shown(self, query: Query) -> Shown:

@@ -115,6 +115,26 @@ def test_no_term_runs_from_the_title_into_the_text() -> None:
     assert [h.rule_id for h in index.match("", "Brussels talks")] == [1, 2, 4]
 
 
+def test_terms_sharing_an_index_word_each_find_it() -> None:
+    # "Blinkin" is both a rule's own word and one of ~Blinken's one-typo forms.
+    rules = [(1, "~Blinken"), (2, "Blinkin"), (3, '~"Blinken Turkey"'), (4, "title:Blinkin")]
+    index = RuleIndex.build(rules)
+    assert [h.rule_id for h in index.match("", "Blinkin said")] == [1, 2]
+    assert [h.rule_id for h in index.match("Blinkin", "")] == [1, 2, 4]
+    [fuzzy, phrase] = index.match("", "Blinken Turkei talks")
+    assert (fuzzy.terms, phrase.terms) == (("Blinken",), ("Blinken Turkei",))
+    assert phrase.spans == (("text", 0, 14),)
+
+
+@pytest.mark.parametrize("char", ["ß", "\ufdfa"])  # folds to 2 and to 18 characters
+def test_longest_queries_fold_to_long_patterns_and_still_match(char: str) -> None:
+    word = char * 512
+    index = RuleIndex.build([(1, word), (2, f"{char * 255} {char * 255}")])
+    [hit] = index.match("", f"see {word}.")
+    assert hit.rule_id == 1 and hit.spans == (("text", 4, 516),)
+    assert [h.rule_id for h in index.match("", f"{char * 255}-{char * 255}")] == [2]
+
+
 def test_rules_come_back_in_build_order_when_queries_repeat() -> None:
     index = RuleIndex.build([(5, "NATO"), (3, "Blinken"), (9, "NATO"), (1, "title:Blinken")])
     assert [h.rule_id for h in index.match("Blinken", "NATO")] == [5, 3, 9, 1]
