@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -89,6 +90,16 @@ COMMANDS = {"run": _run, "demo": _demo, "digest": _digest}
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script and `python -m bot`."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _dispatch(args_list)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `storywatch check-feed … | head`: the reader left, stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _dispatch(args_list: list[str]) -> int:
     if args_list and args_list[0] in PASS_THROUGH:
         return PASS_THROUGH[args_list[0]](args_list[1:])
     parser = _parser()
@@ -96,7 +107,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    try:
-        return COMMANDS[args.command](args)
-    except KeyboardInterrupt:
-        return 130
+    return COMMANDS[args.command](args)
