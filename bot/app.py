@@ -152,36 +152,30 @@ async def build_app(
     reader = _reader(settings)
     rules = RuleBook(store)
     await rules.refresh(force=True)
-    window = timedelta(hours=settings.story_window_hours)
-    poller = Poller(
-        store, reader, rules, clock, window=window, concurrency=settings.poll_concurrency
-    )
-    await poller.restore()
+    poller = await _poller(settings, store, reader, rules, clock)
     commands = CommandService(
         store, rules, clock, _feed_check(settings, clock), max_rules=settings.max_rules_per_chat
     )
     runtimes = _runtimes(settings, commands, console)
-    registry: dict[str, Notifier] = {name: r.notifier for name, r in runtimes.items()}
-    registry.update(notifiers or {})
+    registry = {name: r.notifier for name, r in runtimes.items()} | dict(notifiers or {})
     deliverer = Deliverer(
-        store,
-        registry,
-        clock,
-        max_attempts=settings.max_delivery_attempts,
+        store, registry, clock, max_attempts=settings.max_delivery_attempts,
         lease_seconds=settings.delivery_lease_seconds,
-    )
-    return App(
-        settings,
-        clock,
-        store,
-        reader,
-        rules,
-        poller,
-        deliverer,
-        DigestService(store, clock),
-        commands,
-        runtimes,
-    )
+    )  # fmt: skip
+    digests = DigestService(store, clock)
+    return App(settings, clock, store, reader, rules, poller, deliverer, digests, commands,
+               runtimes)  # fmt: skip
+
+
+async def _poller(
+    settings: Settings, store: SqlStore, reader: HttpFeedReader, rules: RuleBook, clock: Clock
+) -> Poller:
+    """The poller, with its story index rebuilt from the stored window."""
+    window = timedelta(hours=settings.story_window_hours)
+    poller = Poller(store, reader, rules, clock, window=window,
+                    concurrency=settings.poll_concurrency)  # fmt: skip
+    await poller.restore()
+    return poller
 
 
 def _runtimes(

@@ -32,30 +32,18 @@ def build_scheduler(
 ) -> AsyncIOScheduler:
     """A scheduler with the three loops; each job never overlaps itself."""
     scheduler = AsyncIOScheduler(timezone="UTC")
-    options: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
-    scheduler.add_job(
-        _guarded("poll", poll),
-        "interval",
-        seconds=settings.poll_tick_seconds,  # each feed still keeps its own cadence
-        id="poll",
-        next_run_time=_now(),
-        **options,
+    jobs = (  # name, job, every (seconds), also run at start
+        ("poll", poll, settings.poll_tick_seconds, True),  # each feed keeps its own cadence
+        ("delivery", deliver, settings.delivery_interval_seconds, False),
+        ("digest", digests, settings.digest_check_seconds, True),
     )
-    scheduler.add_job(
-        _guarded("delivery", deliver),
-        "interval",
-        seconds=settings.delivery_interval_seconds,
-        id="delivery",
-        **options,
-    )
-    scheduler.add_job(
-        _guarded("digest", digests),
-        "interval",
-        seconds=settings.digest_check_seconds,
-        id="digest",
-        next_run_time=_now(),
-        **options,
-    )
+    for name, job, seconds, at_start in jobs:
+        # next_run_time=None would pause the job, so it is only passed to start at once.
+        start = {"next_run_time": _now()} if at_start else {}
+        scheduler.add_job(
+            _guarded(name, job), "interval", seconds=seconds, id=name, max_instances=1,
+            coalesce=True, misfire_grace_time=None, **start,
+        )  # fmt: skip
     return scheduler
 
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from bot.core.alerts import ChatTarget, plan_alerts
 from bot.core.matcher import highlight
 from bot.core.models import Article, Chat, Highlight, StoryKind, StoryView
-from bot.core.stories import StoryIndex
+from bot.core.stories import Assignment, StoryIndex
 from bot.services.ports import Clock, FeedReader, FeedReadResult, FeedRef
 from bot.services.rulebook import ChatHit, RuleBook
 from bot.services.store_port import PollBatch, Store, StoredArticle, StoryRecord
@@ -35,6 +35,16 @@ class PollReport:
             self.articles + other.articles,
             self.messages + other.messages,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _BatchContext:
+    """What planning one poll batch needs to know about chats, read once per batch."""
+
+    followers: dict[str, dict[int, bool]]
+    audience: dict[int, frozenset[int] | None]
+    chats: dict[int, Chat]
+    now: datetime
 
 
 class Poller:
@@ -130,29 +140,33 @@ class Poller:
         views = {s.story_id: self.stories.view(s.story_id) for _, s in assignments}
         for _, assignment in assignments:
             batch.merges.update(dict.fromkeys(assignment.merged_from, assignment.story_id))
-        followers = await self._followers(list(views), batch.merges)
-        audience = await self._store.feed_audience(list({a.feed_id for a in fresh}))
-        chats = {c.id: c for c in await self._store.active_chats()}
+        context = _BatchContext(
+            await self._followers(list(views), batch.merges),
+            await self._store.feed_audience(list({a.feed_id for a in fresh})),
+            {c.id: c for c in await self._store.active_chats()},
+            now,
+        )
         for article, assignment in assignments:
             view = views[assignment.story_id]
-            if view is None:
-                continue
-            batch.articles.append(StoredArticle(article, assignment.story_id, assignment.kind))
-            self._record_story(batch, assignment.story_id, article, assignment.kind, view, now)
-            following = followers.setdefault(assignment.story_id, {})
-            targets = self._targets(article, following, audience.get(article.feed_id), chats)
-            plan = plan_alerts(
-                article,
-                assignment.kind,
-                assignment.whats_new,
-                view,
-                targets,
-                gained_source=_brought_outlet(article, assignment.kind, view),
-                now=now,
-            )
-            batch.messages.extend(plan.messages)
-            batch.matches.extend(plan.matches)
-            following.update(dict.fromkeys((m.chat_id for m in plan.matches), False))
+            if view is not None:
+                self._plan_article(batch, context, article, assignment, view)
+
+    def _plan_article(
+        self, batch: PollBatch, context: _BatchContext, article: Article,
+        assignment: Assignment, view: StoryView,
+    ) -> None:  # fmt: skip
+        story_id, kind = assignment.story_id, assignment.kind
+        batch.articles.append(StoredArticle(article, story_id, kind))
+        self._record_story(batch, story_id, article, kind, view, context.now)
+        following = context.followers.setdefault(story_id, {})
+        readers = context.audience.get(article.feed_id)
+        targets = self._targets(article, following, readers, context.chats)
+        plan = plan_alerts(article, kind, assignment.whats_new, view, targets,
+                           gained_source=_brought_outlet(article, kind, view),
+                           now=context.now)  # fmt: skip
+        batch.messages.extend(plan.messages)
+        batch.matches.extend(plan.matches)
+        following.update(dict.fromkeys((m.chat_id for m in plan.matches), False))
 
     async def _followers(
         self, story_ids: list[str], merges: dict[str, str]

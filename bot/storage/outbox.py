@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.digest import DigestEntry
@@ -164,41 +164,26 @@ class OutboxStore:
     async def enqueue_digest(
         self, chat_id: int, slot: datetime, payload: dict[str, Any] | None, now: datetime
     ) -> bool:
-        """Record that the digest for `slot` is done (queued, or empty) — once per slot, ever."""
-        key = slot.isoformat()
+        """Record that the digest for `slot` is done (queued, or empty) — once per slot, ever.
+
+        Moving `last_digest_at` forward is the claim: of two workers (or a worker and its
+        restart) only the one whose update changes the row queues the digest.
+        """
+        last = t.chats.c.last_digest_at
+        claim = (
+            update(t.chats)
+            .where(t.chats.c.id == chat_id, or_(last.is_(None), last < slot))
+            .values(last_digest_at=slot)
+        )
         async with self.engine.begin() as conn:
-            done = await conn.scalar(
-                select(t.chats.c.last_digest_at).where(t.chats.c.id == chat_id)
-            )
-            if done is not None and done >= slot:
+            if (await conn.execute(claim)).rowcount != 1 or payload is None:
                 return False
-            await conn.execute(
-                update(t.chats).where(t.chats.c.id == chat_id).values(last_digest_at=slot)
-            )
-            if payload is None:
-                return False
-            exists = await conn.scalar(
-                select(o.id).where(
-                    and_(
-                        o.chat_id == chat_id, o.kind == MessageKind.DIGEST.value, o.dedup_key == key
-                    )
-                )
-            )
-            if exists is None:
-                await conn.execute(
-                    insert(t.outbox).values(
-                        chat_id=chat_id,
-                        story_id="",
-                        kind=MessageKind.DIGEST.value,
-                        dedup_key=key,
-                        payload=payload,
-                        status="pending",
-                        attempts=0,
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
-                )
-        return exists is None
+            await conn.execute(insert(t.outbox).values(
+                chat_id=chat_id, story_id="", kind=MessageKind.DIGEST.value,
+                dedup_key=slot.isoformat(), payload=payload, status="pending", attempts=0,
+                next_attempt_at=now, created_at=now,
+            ))  # fmt: skip
+        return True
 
     async def last_digest_at(self, chat_id: int) -> datetime | None:
         async with self.engine.connect() as conn:

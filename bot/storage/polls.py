@@ -182,44 +182,39 @@ def _same_message(m: PlannedMessage) -> Any:
 
 
 async def _save_message(conn: AsyncConnection, m: PlannedMessage, now: datetime) -> None:
-    payload = to_payload(m.message)
-    status = "held" if m.held else "pending"
+    payload: dict[str, Any] | None = to_payload(m.message)
     if m.kind is MessageKind.SOURCES:
-        alert = await _alert_row(conn, m)
-        if alert is not None:
-            # An edit changes the story part only: the chat keeps the snippet of its own match.
-            payload = {**alert.payload, "story": payload["story"]}
-            if alert.status in ("pending", "held"):
-                await conn.execute(
-                    update(t.outbox).where(t.outbox.c.id == alert.id).values(payload=payload)
-                )
-                return  # the alert is not out yet: it will show the new sources itself
-    row = (
-        await conn.execute(select(t.outbox.c.id, t.outbox.c.status).where(_same_message(m)))
-    ).first()
+        payload = await _edit_payload(conn, m, to_payload(m.message))
+    if payload is None:
+        return  # the alert is not out yet: it will show the new sources itself
+    status = "held" if m.held else "pending"
+    row = (await conn.execute(select(t.outbox.c.id).where(_same_message(m)))).first()
     if row is None:
-        await conn.execute(
-            insert(t.outbox).values(
-                chat_id=m.chat_id,
-                story_id=m.story_id,
-                kind=m.kind.value,
-                dedup_key=m.dedup_key,
-                payload=payload,
-                status=status,
-                attempts=0,
-                next_attempt_at=m.not_before,
-                deferred=m.deferred,
-                created_at=now,
-            )
-        )
+        await conn.execute(insert(t.outbox).values(
+            chat_id=m.chat_id, story_id=m.story_id, kind=m.kind.value, dedup_key=m.dedup_key,
+            payload=payload, status=status, attempts=0, next_attempt_at=m.not_before,
+            deferred=m.deferred, created_at=now,
+        ))  # fmt: skip
     elif m.kind is MessageKind.SOURCES:
         # One edit row per chat and story carries the latest sources; re-arm it.
-        await conn.execute(
-            update(t.outbox)
-            .where(t.outbox.c.id == row.id)
-            .values(payload=payload, status=status, attempts=0, next_attempt_at=m.not_before)
-        )
+        await conn.execute(update(t.outbox).where(t.outbox.c.id == row.id).values(
+            payload=payload, status=status, attempts=0, next_attempt_at=m.not_before))  # fmt: skip
     # Any other existing row: the same message was already planned; never twice.
+
+
+async def _edit_payload(
+    conn: AsyncConnection, m: PlannedMessage, payload: dict[str, Any]
+) -> dict[str, Any] | None:
+    """An edit changes the story part only: the chat keeps the snippet of its own match.
+    None when the alert is still unsent and was updated in place instead."""
+    alert = await _alert_row(conn, m)
+    if alert is None:
+        return payload
+    edited = {**alert.payload, "story": payload["story"]}
+    if alert.status not in ("pending", "held"):
+        return edited
+    await conn.execute(update(t.outbox).where(t.outbox.c.id == alert.id).values(payload=edited))
+    return None
 
 
 async def _alert_row(conn: AsyncConnection, m: PlannedMessage) -> Any:
