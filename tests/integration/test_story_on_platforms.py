@@ -63,6 +63,17 @@ async def running_bot(tmp: Path, feeds: FeedServer, **platform: object) -> Async
         await app.close()
 
 
+def telegram_settings(api: FakeBotApi) -> dict[str, object]:
+    return {"telegram_bot_token": SecretStr(api.token), "telegram_api_base_url": api.base_url}
+
+
+def slack_settings(api: FakeSlackApi, port: int) -> dict[str, object]:
+    return {
+        "slack_bot_token": SecretStr(BOT_TOKEN), "slack_signing_secret": SecretStr(SIGNING_SECRET),
+        "slack_api_base_url": api.base_url, "listen_host": "127.0.0.1", "slack_http_port": port,
+    }  # fmt: skip
+
+
 async def poll_and_deliver(app: App) -> None:
     assert isinstance(app.clock, SettableClock)
     app.clock.advance(minutes=30)
@@ -77,63 +88,54 @@ async def telegram_says(api: FakeBotApi, text: str) -> None:
 
 
 async def test_telegram_alert_then_edit_then_threaded_update(tmp_path: Path) -> None:
-    async with FakeBotApi() as api, FeedServer() as feeds:
-        platform = {
-            "telegram_bot_token": SecretStr(api.token),
-            "telegram_api_base_url": api.base_url,
-        }
-        async with running_bot(tmp_path, feeds, **platform) as app:
-            await telegram_says(api, "/watch S-400")
-            feeds.set("/a.xml", rss("Outlet A", [A]))
-            await poll_and_deliver(app)
-            [alert] = [m for m in api.messages_to(USER) if A.title in html.unescape(m.text)]
-            assert "<b>S-400</b>" in alert.text and "Sources: Outlet A" in alert.text
+    async with (
+        FakeBotApi() as api,
+        FeedServer() as feeds,
+        running_bot(tmp_path, feeds, **telegram_settings(api)) as app,
+    ):
+        await telegram_says(api, "/watch S-400")
+        feeds.set("/a.xml", rss("Outlet A", [A]))
+        await poll_and_deliver(app)
+        [alert] = [m for m in api.messages_to(USER) if A.title in html.unescape(m.text)]
+        assert "<b>S-400</b>" in alert.text and "Sources: Outlet A" in alert.text
 
-            feeds.set("/b.xml", rss("Outlet B", [B]))
-            await poll_and_deliver(app)
-            [edit] = api.edits
-            assert edit.message_id == alert.message_id
-            assert "Sources: Outlet A, Outlet B" in edit.text
+        feeds.set("/b.xml", rss("Outlet B", [B]))
+        await poll_and_deliver(app)
+        [edit] = api.edits
+        assert edit.message_id == alert.message_id
+        assert "Sources: Outlet A, Outlet B" in edit.text
 
-            feeds.set("/c.xml", rss("Outlet C", [C]))
-            await poll_and_deliver(app)
-            update = api.messages_to(USER)[-1]
-            assert update.reply_parameters == {"message_id": alert.message_id}
-            assert update.text.startswith("<b>Update:</b>") and "60 days" in update.text
+        feeds.set("/c.xml", rss("Outlet C", [C]))
+        await poll_and_deliver(app)
+        update = api.messages_to(USER)[-1]
+        assert update.reply_parameters == {"message_id": alert.message_id}
+        assert update.text.startswith("<b>Update:</b>") and "60 days" in update.text
 
 
 async def test_telegram_429_storm_delays_but_keeps_every_message_in_order(
     tmp_path: Path,
 ) -> None:
-    async with FakeBotApi() as api, FeedServer() as feeds:
-        platform = {
-            "telegram_bot_token": SecretStr(api.token),
-            "telegram_api_base_url": api.base_url,
-        }
-        async with running_bot(tmp_path, feeds, **platform) as app:
-            for query in ("S-400", "frigate", "tariff"):
-                await telegram_says(api, f"/watch {query}")
-            for _ in range(3):
-                api.fail_next("sendMessage", too_many_requests(5), chat_id=USER)
-            feeds.set("/a.xml", rss("Outlet A", [A, *OTHER_STORIES]))
-            for _ in range(5):  # each round: the chat's head message waits 5 s, then goes
-                await poll_and_deliver(app)
-            titles = [A.title, *(s.title for s in OTHER_STORIES)]
-            got = [t for m in api.messages_to(USER) for t in titles if t in html.unescape(m.text)]
-            assert got == titles
+    async with (
+        FakeBotApi() as api,
+        FeedServer() as feeds,
+        running_bot(tmp_path, feeds, **telegram_settings(api)) as app,
+    ):
+        for query in ("S-400", "frigate", "tariff"):
+            await telegram_says(api, f"/watch {query}")
+        for _ in range(3):
+            api.fail_next("sendMessage", too_many_requests(5), chat_id=USER)
+        feeds.set("/a.xml", rss("Outlet A", [A, *OTHER_STORIES]))
+        for _ in range(5):  # each round: the chat's head message waits 5 s, then goes
+            await poll_and_deliver(app)
+        titles = [A.title, *(s.title for s in OTHER_STORIES)]
+        got = [t for m in api.messages_to(USER) for t in titles if t in html.unescape(m.text)]
+        assert got == titles
 
 
 async def test_slack_alert_then_update_then_thread(tmp_path: Path) -> None:
     async with FakeSlackApi() as api, FeedServer() as feeds:
         port = free_port()
-        platform = {
-            "slack_bot_token": SecretStr(BOT_TOKEN),
-            "slack_signing_secret": SecretStr(SIGNING_SECRET),
-            "slack_api_base_url": api.base_url,
-            "listen_host": "127.0.0.1",
-            "slack_http_port": port,
-        }
-        async with running_bot(tmp_path, feeds, **platform) as app:
+        async with running_bot(tmp_path, feeds, **slack_settings(api, port)) as app:
             api.set_user("U0ALICE", is_admin=True)
             assert await SlackUser(api, port).command("watch S-400") == "Watching #1: S-400"
             feeds.set("/a.xml", rss("Outlet A", [A]))
@@ -156,14 +158,7 @@ async def test_slack_alert_then_update_then_thread(tmp_path: Path) -> None:
 async def test_slack_429_storm_delays_but_keeps_every_message_in_order(tmp_path: Path) -> None:
     async with FakeSlackApi() as api, FeedServer() as feeds:
         port = free_port()
-        platform = {
-            "slack_bot_token": SecretStr(BOT_TOKEN),
-            "slack_signing_secret": SecretStr(SIGNING_SECRET),
-            "slack_api_base_url": api.base_url,
-            "listen_host": "127.0.0.1",
-            "slack_http_port": port,
-        }
-        async with running_bot(tmp_path, feeds, **platform) as app:
+        async with running_bot(tmp_path, feeds, **slack_settings(api, port)) as app:
             api.set_user("U0ALICE", is_admin=True)
             user = SlackUser(api, port)
             for query in ("S-400", "frigate", "tariff"):
