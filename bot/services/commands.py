@@ -70,22 +70,23 @@ class CommandService:
             return CommandReply(
                 f"That is too long ({len(args)} characters); keep it under {MAX_ARGUMENT}."
             )
-        if name not in READ_ONLY and not await self._may_configure(ctx):
+        found = await self._find(ctx)
+        if name not in READ_ONLY and not await self._may_configure(ctx, found):
             return CommandReply(replies.NOT_ADMIN)
-        chat = await self._chat(ctx)
-        return await handler(chat, args)
+        return await handler(await self._chat(ctx, found), args)
 
     async def on_button(self, ctx: CommandContext, data: str) -> CommandReply:
         action, _, value = data.partition(":")
         if action == "sources":
             return await self._sources(value)
-        if action not in ("mute", "stop") or not await self._may_configure(ctx):
+        found = await self._find(ctx)
+        if action not in ("mute", "stop") or not await self._may_configure(ctx, found):
             return CommandReply(
                 replies.NOT_ADMIN
                 if action in ("mute", "stop")
                 else "That button is no longer valid."
             )
-        chat = await self._chat(ctx)
+        chat = await self._chat(ctx, found)
         if action == "mute":
             return await self._mute(chat, value)
         await self._store.delete_chat(chat.id)
@@ -98,22 +99,25 @@ class CommandService:
     async def migrate_chat(self, platform: str, old_id: str, new_id: str) -> None:
         await self._store.migrate_chat(platform, old_id, new_id)
 
-    async def _may_configure(self, ctx: CommandContext) -> bool:
-        chat = await self._store.chat_by_platform(ctx.platform, ctx.platform_chat_id)
+    async def _find(self, ctx: CommandContext) -> Chat | None:
+        """The chat the command came from, looked up once per command."""
+        return await self._store.chat_by_platform(ctx.platform, ctx.platform_chat_id)
+
+    async def _may_configure(self, ctx: CommandContext, chat: Chat | None) -> bool:
         if chat is not None and await self._store.chat_creator(chat.id) == ctx.user_id:
             return True
         return await ctx.is_admin()
 
-    async def _chat(self, ctx: CommandContext) -> Chat:
-        chat = await self._store.chat_by_platform(ctx.platform, ctx.platform_chat_id)
-        if chat is not None and chat.active:
-            return chat
+    async def _chat(self, ctx: CommandContext, found: Chat | None) -> Chat:
+        """The chat, subscribing it (again) if it is new or was deactivated."""
+        if found is not None and found.active:
+            return found
         return await self._store.upsert_chat(
             ctx.platform, ctx.platform_chat_id, ctx.thread_id, ctx.user_id, self._clock.now()
         )
 
     async def _start(self, ctx: CommandContext) -> CommandReply:
-        if not await self._may_configure(ctx):
+        if not await self._may_configure(ctx, await self._find(ctx)):
             return CommandReply(replies.NOT_ADMIN)
         await self._store.upsert_chat(
             ctx.platform, ctx.platform_chat_id, ctx.thread_id, ctx.user_id, self._clock.now()
