@@ -16,6 +16,7 @@ from typing import Protocol, TextIO
 from sqlalchemy.engine import make_url
 
 from bot.console.app import ConsoleRuntime
+from bot.core.outbox import RetryPolicy
 from bot.feeds.reader import HttpFeedReader, check_feed
 from bot.scheduler import build_scheduler
 from bot.services.commands import CommandService, FeedCheck
@@ -125,6 +126,14 @@ def ensure_sqlite_dir(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
+def retry_policy(settings: Settings) -> RetryPolicy:
+    """How hard delivery tries, from the settings."""
+    return RetryPolicy(
+        max_attempts=settings.max_delivery_attempts,
+        max_backoff=timedelta(seconds=settings.max_delivery_backoff_seconds),
+    )
+
+
 def _reader(settings: Settings) -> HttpFeedReader:
     return HttpFeedReader(
         allow_private=settings.allow_private_feeds,
@@ -159,7 +168,7 @@ async def build_app(
     runtimes = _runtimes(settings, commands, console)
     registry = {name: r.notifier for name, r in runtimes.items()} | dict(notifiers or {})
     deliverer = Deliverer(
-        store, registry, clock, max_attempts=settings.max_delivery_attempts,
+        store, registry, clock, policy=retry_policy(settings),
         lease_seconds=settings.delivery_lease_seconds,
     )  # fmt: skip
     digests = DigestService(store, clock)

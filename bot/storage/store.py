@@ -18,6 +18,7 @@ from bot.core.models import (
     StoryKind,
     StoryView,
 )
+from bot.core.outbox import WAITING, OutboxStatus
 from bot.services.store_port import StoredArticle
 from bot.storage import tables as t
 from bot.storage.feeds import FeedStore
@@ -175,8 +176,10 @@ class SqlStore(FeedStore, RuleStore, OutboxStore, PollStore):
             )
             await conn.execute(
                 update(t.outbox)
-                .where(t.outbox.c.chat_id == chat_id, t.outbox.c.status.in_(("pending", "held")))
-                .values(status="cancelled", last_error=reason)
+                .where(
+                    t.outbox.c.chat_id == chat_id, t.outbox.c.status.in_([s.value for s in WAITING])
+                )
+                .values(status=OutboxStatus.CANCELLED.value, last_error=reason)
             )
 
     async def delete_chat(self, chat_id: int) -> None:
