@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
@@ -9,10 +10,11 @@ from bot.core.matcher import validate_query
 from bot.core.models import Chat, ChatMode
 from bot.core.policy import parse_hhmm, parse_quiet_hours, parse_timezone
 from bot.core.query import QueryError
+from bot.core.user_text import number_key, split_command, unsafe_character
 from bot.services import replies
-from bot.services.ports import Button, Clock, CommandContext, CommandReply
+from bot.services.ports import AdminCheckFailed, Button, Clock, CommandContext, CommandReply
 from bot.services.rulebook import RuleBook
-from bot.services.store_port import RuleLimitReached, Store
+from bot.services.store_port import RuleLimitReached, StorageUnavailable, Store
 
 MAX_ARGUMENT = 1000
 # (title, error) from fetching a feed URL once with all safety rules
@@ -20,6 +22,7 @@ FeedCheck = Callable[[str], Awaitable[tuple[str | None, str | None]]]
 Handler = Callable[[Chat, str], Awaitable[CommandReply]]
 
 READ_ONLY = {"help", "watchlist", "feeds", "status"}
+log = logging.getLogger(__name__)
 
 
 class CommandService:
@@ -59,8 +62,17 @@ class CommandService:
         return list(replies.COMMANDS)
 
     async def handle(self, ctx: CommandContext, text: str) -> CommandReply:
-        name, _, args = text.strip().partition(" ")
-        name, args = name.lstrip("/").lower(), args.strip()
+        bad = unsafe_character(text)
+        if bad is not None:
+            return CommandReply(replies.unsafe(bad))
+        return await _answering(self._handle(ctx, *split_command(text)))
+
+    async def on_button(self, ctx: CommandContext, data: str) -> CommandReply:
+        if unsafe_character(data) is not None:
+            return CommandReply(replies.BUTTON_INVALID)
+        return await _answering(self._on_button(ctx, data))
+
+    async def _handle(self, ctx: CommandContext, name: str, args: str) -> CommandReply:
         if name == "start":
             return await self._start(ctx)
         handler = self._handlers.get(name)
@@ -75,16 +87,14 @@ class CommandService:
             return CommandReply(replies.NOT_ADMIN)
         return await handler(await self._chat(ctx, found), args)
 
-    async def on_button(self, ctx: CommandContext, data: str) -> CommandReply:
+    async def _on_button(self, ctx: CommandContext, data: str) -> CommandReply:
         action, _, value = data.partition(":")
         if action == "sources":
             return await self._sources(value)
         found = await self._find(ctx)
         if action not in ("mute", "stop") or not await self._may_configure(ctx, found):
             return CommandReply(
-                replies.NOT_ADMIN
-                if action in ("mute", "stop")
-                else "That button is no longer valid."
+                replies.NOT_ADMIN if action in ("mute", "stop") else replies.BUTTON_INVALID
             )
         chat = await self._chat(ctx, found)
         if action == "mute":
@@ -144,9 +154,12 @@ class CommandService:
     async def _unwatch(self, chat: Chat, args: str) -> CommandReply:
         if not args:
             return CommandReply("Usage: /unwatch ID or /unwatch QUERY (see /watchlist for IDs).")
-        removed = await self._store.remove_rule(chat.id, args.lstrip("#"))
+        key = number_key(args)
+        removed = None if key is None else await self._store.remove_rule(chat.id, key)
         if removed is None:
-            return CommandReply(f"No rule {args!r} here. /watchlist shows your rules and IDs.")
+            return CommandReply(
+                f"No rule {_quoted(args)} here. /watchlist shows your rules and IDs."
+            )
         self._rules.mark_stale()
         return CommandReply(f"Stopped watching #{removed.number}: {removed.query}")
 
@@ -169,10 +182,11 @@ class CommandService:
     async def _removefeed(self, chat: Chat, args: str) -> CommandReply:
         if not args:
             return CommandReply("Usage: /removefeed ID or /removefeed URL (see /feeds).")
-        removed = await self._store.remove_chat_feed(chat.id, args)
+        key = number_key(args)
+        removed = None if key is None else await self._store.remove_chat_feed(chat.id, key)
         if removed is None:
             return CommandReply(
-                f"This chat did not add a feed {args!r}; default feeds stay. See /feeds."
+                f"This chat did not add a feed {_quoted(args)}; default feeds stay. See /feeds."
             )
         return CommandReply(f"Removed feed {removed.id}: {removed.title}")
 
@@ -259,3 +273,20 @@ class CommandService:
         lines = [f"{view.headline} — {len(view.sources)} source(s):"]
         lines += [f"• {s.name}: {s.url}" for s in view.sources]
         return CommandReply("\n".join(lines))
+
+
+async def _answering(call: Awaitable[CommandReply]) -> CommandReply:
+    """The reply, or one clear line when the database or the platform's admin check failed."""
+    try:
+        return await call
+    except StorageUnavailable as exc:
+        log.warning("command not done, storage unavailable: %s", exc)
+        return CommandReply(replies.STORAGE_UNAVAILABLE)
+    except AdminCheckFailed as exc:
+        log.warning("command not done, admin check failed: %s", exc)
+        return CommandReply(replies.ADMIN_CHECK_FAILED)
+
+
+def _quoted(text: str) -> str:
+    """The user's key, shortened, for a "not found" line."""
+    return repr(text if len(text) <= 40 else text[:40] + "…")

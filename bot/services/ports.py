@@ -43,6 +43,10 @@ class TransientError(DeliveryError):
     """A temporary failure (network, timeout, 5xx): retry with backoff."""
 
 
+class AdminCheckFailed(Exception):
+    """The platform could not say whether the user is an admin (an API error or timeout)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Address:
     """Where a message goes on a platform."""
@@ -73,7 +77,8 @@ class CommandContext:
     """Who sent a chat command, and where; built by each platform adapter.
 
     `is_admin` is asked only for commands that change settings, so adapters can make
-    the (possibly remote) check lazily.
+    the (possibly remote) check lazily; it raises AdminCheckFailed when the platform cannot
+    answer, so a failed lookup is never mistaken for "not an admin".
     """
 
     platform: str

@@ -41,7 +41,15 @@ WELCOME = (
 NOT_ADMIN = (
     "Only chat admins can change storywatch settings here; anyone can use /watchlist and /status."
 )
+STORAGE_UNAVAILABLE = "Storage is unavailable right now, so nothing was changed. Try again later."
+ADMIN_CHECK_FAILED = "Could not check admin rights just now, so nothing was changed. Try again."
+BUTTON_INVALID = "That button is no longer valid."
 WATCH_USAGE = 'Usage: /watch QUERY, e.g. /watch S-400 -India or /watch "air defense" Turkey'
+
+
+def unsafe(character: str) -> str:
+    """Reply to a command holding a control character."""
+    return f"That contains a control character ({character}); please type it again without it."
 
 
 def unknown(name: str) -> str:

@@ -26,6 +26,14 @@ class RuleLimitReached(Exception):
     """The chat already has as many rules as allowed."""
 
 
+class StorageUnavailable(Exception):
+    """The database cannot be reached or written (disk full, read-only, down, locked too long).
+
+    The storage adapter raises this instead of its driver's errors, so the services can tell
+    the user to try again later without knowing which database is behind the port.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class FeedInfo:
     """A feed as a chat sees it in /feeds and /status."""

@@ -7,17 +7,19 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services.ports import CommandContext, CommandPort, CommandReply
+from bot.services.ports import AdminCheckFailed, CommandContext, CommandPort, CommandReply
 from bot.slack.render import SlackMessage, render_reply
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 SLASH_COMMAND = "/storywatch"
+NOT_A_USER = frozenset({"user_not_found", "user_not_visible"})
 FAILURE_TEXT = "Sorry, that did not work. Please try again in a minute."
 
 # Slack wraps links typed in messages as <https://x> or <https://x|label>; commands want the URL.
@@ -68,8 +70,12 @@ async def _is_workspace_admin(client: AsyncWebClient, user_id: str) -> bool:
     try:
         response = await client.users_info(user=user_id)
     except SlackApiError as exc:
-        log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
-        return False  # unknown means no: settings stay protected
+        if exc.response.get("error") in NOT_A_USER:
+            return False
+        # Neither yes nor no: the command is refused with "try again", never granted.
+        raise AdminCheckFailed(f"users.info: {exc.response.get('error')}") from exc
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise AdminCheckFailed(f"users.info: {type(exc).__name__}: {exc}") from exc
     user = response.get("user") or {}
     return any(bool(user.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner"))
 

@@ -21,6 +21,7 @@ from bot.core.models import (
 from bot.core.outbox import WAITING, OutboxStatus
 from bot.services.store_port import StoredArticle
 from bot.storage import tables as t
+from bot.storage.errors import translate_errors
 from bot.storage.feeds import FeedStore
 from bot.storage.migrate import migrate
 from bot.storage.outbox import OutboxStore, chat_from_row
@@ -35,6 +36,7 @@ def make_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True)
 
 
+@translate_errors
 class SqlStore(FeedStore, RuleStore, OutboxStore, PollStore):
     """All persistence; each public method is one transaction."""
 

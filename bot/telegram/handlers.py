@@ -9,10 +9,10 @@ from typing import Any
 
 from telegram import Bot, Chat, Message, ReplyParameters, Update, User
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.services.ports import CommandContext, CommandPort, CommandReply
+from bot.services.ports import AdminCheckFailed, CommandContext, CommandPort, CommandReply
 from bot.telegram.render import PARSE_MODE, render_reply
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,8 @@ PRIVATE_HINT = CommandReply(
 )
 FAILED = CommandReply("Sorry, that did not work. Please try again in a moment.")
 ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+# getChatMember answers these (Bad Request) for someone who is simply not in the chat.
+NOT_A_MEMBER = ("user not found", "participant_id_invalid", "member not found")
 COMMAND = re.compile(r"/(?P<name>\w+)(?:@(?P<bot>\w+))?(?P<rest>.*)", re.DOTALL)
 
 
@@ -63,9 +65,13 @@ async def _is_admin(bot: Bot, chat: Chat, user: User | None, sender_chat: Chat |
         return False
     try:
         member = await bot.get_chat_member(chat.id, user.id)
+    except BadRequest as error:
+        if any(reason in error.message.lower() for reason in NOT_A_MEMBER):
+            return False
+        raise AdminCheckFailed(f"getChatMember: {error.message}") from error
     except TelegramError as error:
-        log.warning("admin check failed in chat %s: %s", chat.id, error)
-        return False  # deny rather than let a failed lookup grant settings changes
+        # Neither yes nor no: the command is refused with "try again", never granted.
+        raise AdminCheckFailed(f"getChatMember: {type(error).__name__}: {error}") from error
     return member.status in ADMIN_STATUSES
 
 

@@ -283,8 +283,14 @@ async def test_bare_slash_command_is_help() -> None:
 
 @pytest.mark.parametrize(
     "signing",
-    [{"secret": "not-the-secret"}, {"timestamp": int(time.time()) - 600}],
-    ids=["bad-signature", "stale-timestamp"],
+    [
+        {"secret": "not-the-secret"},
+        {"timestamp": int(time.time()) - 600},
+        {"timestamp": "now"},
+        {"timestamp": "1.7e9"},
+        {"timestamp": ""},
+    ],
+    ids=["bad-signature", "stale-timestamp", "word-timestamp", "float-timestamp", "empty"],
 )
 async def test_unverifiable_requests_are_rejected(signing: dict[str, Any]) -> None:
     commands = RecordingCommands()

@@ -11,7 +11,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from fakes.telegram_api import BLOCKED, FakeBotApi, Recorded, too_many_requests
+from fakes.telegram_api import BLOCKED, ApiError, FakeBotApi, Recorded, too_many_requests
 from feedserver import FeedServer
 from pydantic import SecretStr
 
@@ -166,3 +166,27 @@ async def test_flood_limit_delays_the_alert_without_losing_it(tmp_path: Path) ->
 
         assert (first.retried, first.sent, second.sent) == (1, 0, 1)
         assert len(world.alerts_to(USER)) == 1
+
+
+async def test_watch_then_a_newline_or_tab_works_like_a_space(tmp_path: Path) -> None:
+    async with telegram_bot(tmp_path) as world:
+        await world.say(USER, "/start")
+        assert await world.say(USER, "/watch\nS-400") == "Watching #1: S-400"
+        assert await world.say(USER, "/watch@storywatch_bot\tF-35") == "Watching #2: F-35"
+        refusal = await world.say(USER, "/watch a\x00b")
+        assert refusal.startswith("That contains a control character (U+0000)")
+        assert (await world.say(USER, "/watchlist")).endswith("#1  S-400\n#2  F-35")
+
+
+async def test_a_failing_admin_check_asks_to_try_again_instead_of_refusing(
+    tmp_path: Path,
+) -> None:
+    async with telegram_bot(tmp_path) as world:
+        world.api.set_member(GROUP, ADMIN, "administrator")
+        world.api.fail_next("getChatMember", ApiError(500, "Internal Server Error"))
+
+        assert await world.say(GROUP, "/start", ADMIN) == (
+            "Could not check admin rights just now, so nothing was changed. Try again."
+        )
+        assert (await world.say(GROUP, "/start", ADMIN)).startswith("Welcome")
+        assert (await world.say(GROUP, "/watch S-400", USER)).startswith("Only chat admins")
