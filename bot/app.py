@@ -19,9 +19,10 @@ from bot.console.app import ConsoleRuntime
 from bot.core.outbox import RetryPolicy
 from bot.feeds.reader import HttpFeedReader, check_feed
 from bot.scheduler import build_scheduler
-from bot.services.commands import CommandService, FeedCheck
+from bot.services.commands import CommandService
 from bot.services.delivery import Deliverer
 from bot.services.digests import DigestService
+from bot.services.feed_checks import FeedCheck, FeedChecks
 from bot.services.polling import Poller
 from bot.services.ports import Clock, CommandPort, Notifier
 from bot.services.rulebook import RuleBook
@@ -115,6 +116,7 @@ class App:
         for runtime in self.runtimes.values():
             with contextlib.suppress(Exception):
                 await runtime.stop()
+        await self.commands.aclose()
         await self.reader.aclose()
         await self.store.close()
 
@@ -163,8 +165,9 @@ async def build_app(
     await rules.refresh(force=True)
     poller = await _poller(settings, store, reader, rules, clock)
     commands = CommandService(
-        store, rules, clock, _feed_check(settings, clock), max_rules=settings.max_rules_per_chat
-    )
+        store, rules, clock, _feed_check(settings, clock), max_rules=settings.max_rules_per_chat,
+        feed_checks=FeedChecks(settings.max_feed_checks_per_chat),
+    )  # fmt: skip
     runtimes = _runtimes(settings, commands, console)
     registry = {name: r.notifier for name, r in runtimes.items()} | dict(notifiers or {})
     deliverer = Deliverer(

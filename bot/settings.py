@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     max_redirects: int = Field(default=5, ge=0, le=20)
     allow_private_feeds: bool = False
     max_rules_per_chat: int = Field(default=50, ge=1, le=10_000)
+    # /addfeed checks one chat may have running at once (each answers "checking…", then later)
+    max_feed_checks_per_chat: int = Field(default=3, ge=1, le=100)
     story_window_hours: float = Field(default=72, gt=0, le=24 * 30)
     max_delivery_attempts: int = Field(default=50, ge=1)
     # The longest a failing message (5xx, timeout) waits before its next try; its chat's queue

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
@@ -12,17 +11,15 @@ from bot.core.policy import parse_hhmm, parse_quiet_hours, parse_timezone
 from bot.core.query import QueryError
 from bot.core.user_text import number_key, split_command, unsafe_character
 from bot.services import replies
-from bot.services.ports import AdminCheckFailed, Button, Clock, CommandContext, CommandReply
+from bot.services.feed_checks import FeedAdder, FeedCheck, FeedChecks
+from bot.services.ports import Button, Clock, CommandContext, CommandReply
 from bot.services.rulebook import RuleBook
-from bot.services.store_port import RuleLimitReached, StorageUnavailable, Store
+from bot.services.store_port import RuleLimitReached, Store
 
 MAX_ARGUMENT = 1000
-# (title, error) from fetching a feed URL once with all safety rules
-FeedCheck = Callable[[str], Awaitable[tuple[str | None, str | None]]]
 Handler = Callable[[Chat, str], Awaitable[CommandReply]]
 
 READ_ONLY = {"help", "watchlist", "feeds", "status"}
-log = logging.getLogger(__name__)
 
 
 class CommandService:
@@ -36,16 +33,18 @@ class CommandService:
         check_feed: FeedCheck,
         *,
         max_rules: int = 50,
+        feed_checks: FeedChecks | None = None,
     ) -> None:
         self._store, self._rules, self._clock = store, rules, clock
-        self._check_feed, self._max_rules = check_feed, max_rules
+        self._max_rules = max_rules
+        self._checks = feed_checks or FeedChecks()
+        self._adder = FeedAdder(store, clock, check_feed, self._checks)
         self._handlers: dict[str, Handler] = {
             "help": self._help,
             "watch": self._watch,
             "unwatch": self._unwatch,
             "watchlist": self._watchlist,
             "feeds": self._feeds,
-            "addfeed": self._addfeed,
             "removefeed": self._removefeed,
             "digest": self._digest,
             "timezone": self._timezone,
@@ -58,6 +57,10 @@ class CommandService:
             "mute": self._mute,
         }
 
+    async def aclose(self) -> None:
+        """Stop the feed checks still running (their chats get no answer; nothing was stored)."""
+        await self._checks.aclose()
+
     def command_list(self) -> list[tuple[str, str]]:
         return list(replies.COMMANDS)
 
@@ -65,18 +68,17 @@ class CommandService:
         bad = unsafe_character(text)
         if bad is not None:
             return CommandReply(replies.unsafe(bad))
-        return await _answering(self._handle(ctx, *split_command(text)))
+        return await replies.answering(self._handle(ctx, *split_command(text)))
 
     async def on_button(self, ctx: CommandContext, data: str) -> CommandReply:
         if unsafe_character(data) is not None:
             return CommandReply(replies.BUTTON_INVALID)
-        return await _answering(self._on_button(ctx, data))
+        return await replies.answering(self._on_button(ctx, data))
 
     async def _handle(self, ctx: CommandContext, name: str, args: str) -> CommandReply:
         if name == "start":
             return await self._start(ctx)
-        handler = self._handlers.get(name)
-        if handler is None:
+        if name not in self._handlers and name != "addfeed":
             return CommandReply(replies.unknown(name))
         if len(args) > MAX_ARGUMENT:
             return CommandReply(
@@ -85,7 +87,10 @@ class CommandService:
         found = await self._find(ctx)
         if name not in READ_ONLY and not await self._may_configure(ctx, found):
             return CommandReply(replies.NOT_ADMIN)
-        return await handler(await self._chat(ctx, found), args)
+        chat = await self._chat(ctx, found)
+        if name == "addfeed":  # the one command that answers twice: "checking…", then the result
+            return await self._adder.add(ctx, chat, args)
+        return await self._handlers[name](chat, args)
 
     async def _on_button(self, ctx: CommandContext, data: str) -> CommandReply:
         action, _, value = data.partition(":")
@@ -169,15 +174,6 @@ class CommandService:
 
     async def _feeds(self, chat: Chat, args: str) -> CommandReply:
         return CommandReply(replies.feeds(await self._store.chat_feeds(chat.id)))
-
-    async def _addfeed(self, chat: Chat, args: str) -> CommandReply:
-        if not args or " " in args:
-            return CommandReply("Usage: /addfeed URL, e.g. /addfeed https://example.com/rss.xml")
-        title, error = await self._check_feed(args)
-        if error is not None:
-            return CommandReply(f"Could not add that feed: {error}")
-        feed = await self._store.add_chat_feed(chat.id, args, title or args, self._clock.now())
-        return CommandReply(f"Added feed {feed.id}: {feed.title}")
 
     async def _removefeed(self, chat: Chat, args: str) -> CommandReply:
         if not args:
@@ -273,18 +269,6 @@ class CommandService:
         lines = [f"{view.headline} — {len(view.sources)} source(s):"]
         lines += [f"• {s.name}: {s.url}" for s in view.sources]
         return CommandReply("\n".join(lines))
-
-
-async def _answering(call: Awaitable[CommandReply]) -> CommandReply:
-    """The reply, or one clear line when the database or the platform's admin check failed."""
-    try:
-        return await call
-    except StorageUnavailable as exc:
-        log.warning("command not done, storage unavailable: %s", exc)
-        return CommandReply(replies.STORAGE_UNAVAILABLE)
-    except AdminCheckFailed as exc:
-        log.warning("command not done, admin check failed: %s", exc)
-        return CommandReply(replies.ADMIN_CHECK_FAILED)
 
 
 def _quoted(text: str) -> str:

@@ -87,6 +87,9 @@ class CommandContext:
     is_admin: Callable[[], Awaitable[bool]]
     thread_id: str | None = None
     user_name: str = ""
+    # Sends a later reply to the same command (e.g. an /addfeed result after "checking…");
+    # None where the platform cannot, and then slow commands answer inline.
+    followup: Callable[[CommandReply], Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

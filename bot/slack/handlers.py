@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.services.feed_checks import FollowUp
 from bot.services.ports import AdminCheckFailed, CommandContext, CommandPort, CommandReply
 from bot.slack.render import SlackMessage, render_reply
 
@@ -99,10 +100,19 @@ class SlackCommandHandlers:
         self, ack: Any, command: dict[str, Any], respond: Any, client: AsyncWebClient
     ) -> None:
         await ack()  # within Slack's 3 s; the answer follows through response_url
-        ctx = _context(client, command["channel_id"], command["user_id"], command.get("user_name"))
+
+        async def answer(reply: CommandReply) -> None:
+            await _answer_ephemeral(respond, client, ctx, self._spelled(reply), replace=None)
+
+        later = FollowUp(answer)
+        user_name = command.get("user_name")
+        ctx = _context(client, command["channel_id"], command["user_id"], user_name, later)
         text = command_text(command.get("text", ""))
         reply = await self._safely(self._commands.handle(ctx, text))
-        await _answer_ephemeral(respond, client, ctx, reply, replace=None)
+        try:
+            await _answer_ephemeral(respond, client, ctx, reply, replace=None)
+        finally:
+            later.answered()
 
     async def on_app_mention(
         self, event: dict[str, Any], client: AsyncWebClient, context: Any
@@ -110,16 +120,23 @@ class SlackCommandHandlers:
         if event.get("subtype") or not event.get("user"):
             return  # edits and bot echoes are not new commands
         text = command_text(strip_mentions(event.get("text", ""), context.get("bot_user_id")))
-        ctx = _context(client, event["channel"], event["user"])
-        reply = await self._safely(self._commands.handle(ctx, text))
-        rendered = render_reply(reply)
-        await client.chat_postMessage(
-            channel=event["channel"],
-            thread_ts=event.get("thread_ts"),  # answer where asked: in the thread, or the channel
-            text=rendered.text,
-            blocks=rendered.blocks,
-            unfurl_links=False,
-        )
+
+        async def answer(reply: CommandReply) -> None:
+            rendered = render_reply(self._spelled(reply))
+            await client.chat_postMessage(
+                channel=event["channel"],
+                thread_ts=event.get("thread_ts"),  # answer where asked: thread or channel
+                text=rendered.text,
+                blocks=rendered.blocks,
+                unfurl_links=False,
+            )
+
+        later = FollowUp(answer)
+        ctx = _context(client, event["channel"], event["user"], followup=later)
+        try:
+            await answer(await self._safely(self._commands.handle(ctx, text), spell=False))
+        finally:
+            later.answered()
 
     async def on_block_action(
         self,
@@ -139,18 +156,25 @@ class SlackCommandHandlers:
         replace = bool(container.get("is_ephemeral"))
         await _answer_ephemeral(respond, client, ctx, reply, replace=replace)
 
-    async def _safely(self, call: Awaitable[CommandReply]) -> CommandReply:
+    async def _safely(self, call: Awaitable[CommandReply], spell: bool = True) -> CommandReply:
         # The user is still waiting for an answer; a stack trace belongs in the log, not Slack.
         try:
             reply = await call
         except Exception:
             log.exception("Slack command failed")
             return CommandReply(FAILURE_TEXT)
+        return self._spelled(reply) if spell else reply
+
+    def _spelled(self, reply: CommandReply) -> CommandReply:
         return CommandReply(slack_spelling(reply.text, self._names), reply.buttons)
 
 
 def _context(
-    client: AsyncWebClient, channel_id: str, user_id: str, user_name: str | None = None
+    client: AsyncWebClient,
+    channel_id: str,
+    user_id: str,
+    user_name: str | None = None,
+    followup: FollowUp | None = None,
 ) -> CommandContext:
     return CommandContext(
         platform=PLATFORM,
@@ -159,6 +183,7 @@ def _context(
         is_admin=admin_check(client, user_id),
         thread_id=None,
         user_name=user_name or "",
+        followup=followup,
     )
 
 

@@ -12,6 +12,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
+from bot.services.feed_checks import FollowUp
 from bot.services.ports import AdminCheckFailed, CommandContext, CommandPort, CommandReply
 from bot.telegram.render import PARSE_MODE, render_reply
 
@@ -83,7 +84,12 @@ def topic_of(message: object) -> int | None:
 
 
 def context_for(
-    bot: Bot, chat: Chat, user: User | None, sender_chat: Chat | None, thread: int | None
+    bot: Bot,
+    chat: Chat,
+    user: User | None,
+    sender_chat: Chat | None,
+    thread: int | None,
+    followup: FollowUp | None = None,
 ) -> CommandContext:
     sender = user or sender_chat or chat  # channel posts have no user: the channel speaks
     return CommandContext(
@@ -93,6 +99,7 @@ def context_for(
         is_admin=admin_check(bot, chat, user, sender_chat),
         thread_id=str(thread) if thread is not None else None,
         user_name=user.full_name if user else getattr(sender_chat, "title", None) or "",
+        followup=followup,
     )
 
 
@@ -142,14 +149,22 @@ class TelegramHandlers:
         text = command_text(message.text, context.bot.username)
         if text is None:
             return  # addressed to another bot in the same group
-        thread = topic_of(message)
-        ctx = context_for(context.bot, chat, message.from_user, message.sender_chat, thread)
+        thread, bot = topic_of(message), context.bot
+
+        async def answer(reply: CommandReply) -> None:
+            await send_reply(bot, chat.id, reply, thread, message.message_id)
+
+        later = FollowUp(answer)
+        ctx = context_for(bot, chat, message.from_user, message.sender_chat, thread, later)
         try:
             reply = await self._commands.handle(ctx, text)
         except Exception:
             log.exception("command %r failed in chat %s", text.split()[0], chat.id)
             reply = FAILED
-        await send_reply(context.bot, chat.id, reply, thread, message.message_id)
+        try:
+            await answer(reply)
+        finally:
+            later.answered()
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
