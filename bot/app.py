@@ -113,10 +113,10 @@ class App:
             await runtime.start()
 
     async def close(self) -> None:
+        await self.commands.aclose()  # before the platforms stop: no answer into a closed bot
         for runtime in self.runtimes.values():
             with contextlib.suppress(Exception):
                 await runtime.stop()
-        await self.commands.aclose()
         await self.reader.aclose()
         await self.store.close()
 
