@@ -4,9 +4,10 @@ Storage and the delivery service only carry these decisions out. The rules:
 
 1. A 429 (RATE_LIMITED) waits what the platform asked, at most `max_backoff`, keeps its place in
    the chat's queue and never counts as an attempt.
-2. A transient failure (5xx, timeout, network, a platform that is not running here) counts as an
-   attempt and waits 5 s, 10 s, 20 s … but never longer than `max_backoff`, so one failing row
-   never holds its chat's queue for longer than that before it is tried again.
+2. A transient failure (5xx, timeout, network) counts as an attempt and waits 5 s, 10 s, 20 s …
+   but never longer than `max_backoff`, so one failing row never holds its chat's queue for
+   longer than that before it is tried again. A platform that is not running in this process
+   waits a minute (at most `max_backoff`) and does not count: another process may run it.
 3. After `max_attempts` real failures the row is marked FAILED and the chat's queue moves on.
 4. DESTINATION_GONE (blocked, kicked, archived) deactivates the chat and cancels its queue.
 5. MESSAGE_GONE on an edit or a reply sends the message anew; on a plain send it is transient.
@@ -32,6 +33,7 @@ class OutboxStatus(StrEnum):
 
 
 WAITING = (OutboxStatus.PENDING, OutboxStatus.HELD)
+OFFLINE_WAIT = timedelta(minutes=1)
 
 
 class Outcome(StrEnum):
@@ -97,6 +99,8 @@ def next_action(
     if outcome is Outcome.RATE_LIMITED:
         wait = min(timedelta(seconds=max(retry_after, 0.0)), policy.max_backoff)
         return NextAction(Step.RETRY, now + wait)
+    if outcome is Outcome.OFFLINE:  # not the platform's failure: another process may send it
+        return NextAction(Step.RETRY, now + min(OFFLINE_WAIT, policy.max_backoff))
     if outcome is Outcome.DESTINATION_GONE:
         return NextAction(Step.DEACTIVATE_CHAT)
     if outcome is Outcome.MESSAGE_GONE and reshaped:

@@ -38,9 +38,6 @@ from bot.services.store_port import OutboxRow, Store
 
 log = logging.getLogger(__name__)
 
-_REPORTED = {Step.MARK_SENT: "sent", Step.RETRY: "retry", Step.GIVE_UP: "failed"}
-_REPORTED[Step.DEACTIVATE_CHAT] = "gone"
-
 
 @dataclass(frozen=True, slots=True)
 class DeliveryReport:
@@ -101,8 +98,9 @@ class Deliverer:
     async def deliver_once(self) -> DeliveryReport:
         """One round: claim each chat's next due row and deliver them concurrently."""
         rows = await self._store.claim_due(self._clock.now(), self._batch, self._lease)
-        outcomes = await asyncio.gather(*(self._deliver(row) for row in rows))
-        return DeliveryReport(*(outcomes.count(k) for k in ("sent", "retry", "failed", "gone")))
+        steps = await asyncio.gather(*(self._deliver(row) for row in rows))
+        counted = (Step.MARK_SENT, Step.RETRY, Step.GIVE_UP, Step.DEACTIVATE_CHAT)
+        return DeliveryReport(*(steps.count(step) for step in counted))
 
     async def drain(self, max_rounds: int = 1000) -> DeliveryReport:
         """Deliver until nothing is due (or `max_rounds`), e.g. for the demo and tests."""
@@ -116,7 +114,7 @@ class Deliverer:
             )
         return total
 
-    async def _deliver(self, row: OutboxRow) -> str:
+    async def _deliver(self, row: OutboxRow) -> Step:
         notifier = self._notifiers.get(row.chat.platform)
         if notifier is None:  # that platform is not running in this process: keep the row
             offline = Attempt(Outcome.OFFLINE, error=f"platform {row.chat.platform} is offline")
@@ -138,7 +136,7 @@ class Deliverer:
             retry_after=result.retry_after, reshaped=result.reshaped,
         )  # fmt: skip
 
-    async def _carry_out(self, row: OutboxRow, group: list[OutboxRow], result: Attempt) -> str:
+    async def _carry_out(self, row: OutboxRow, group: list[OutboxRow], result: Attempt) -> Step:
         """Apply the policy's decision to the row (and to the alerts folded with it)."""
         first = self._decide(row, result)
         if first.step is Step.DEACTIVATE_CHAT:
@@ -147,7 +145,7 @@ class Deliverer:
         else:
             for held in group:
                 await self._apply(held, self._decide(held, result), result)
-        return _REPORTED.get(first.step, "retry")
+        return first.step
 
     async def _apply(self, row: OutboxRow, action: NextAction, result: Attempt) -> None:
         if action.step is Step.MARK_SENT:

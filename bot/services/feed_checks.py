@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable
+from functools import partial
 
 from bot.core.models import Chat
 from bot.core.user_text import without_unsafe
@@ -25,6 +25,7 @@ ChatKey = tuple[str, str]  # (platform, platform chat id)
 # (title, error) from fetching a feed URL once with all safety rules
 FeedCheck = Callable[[str], Awaitable[tuple[str | None, str | None]]]
 Send = Callable[[CommandReply], Awaitable[None]]
+Check = Callable[[], Awaitable[CommandReply]]
 USAGE = "Usage: /addfeed URL, e.g. /addfeed https://example.com/rss.xml"
 
 
@@ -36,27 +37,33 @@ class FeedChecks:
         self._running: Counter[ChatKey] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def in_flight(self, key: ChatKey) -> int:
-        return self._running[key]
-
-    def start(self, key: ChatKey, job: Coroutine[Any, Any, None]) -> bool:
-        """Run `job` for chat `key` unless it already has `per_chat` running; False if refused."""
+    def start(self, key: ChatKey, check: Check, answer: Send) -> bool:
+        """Run `check` for chat `key`, then `answer` its reply; False (and nothing run) when the
+        chat already has `per_chat` checks in flight. The slot is free again once the check
+        itself is done, before its answer is sent."""
         if self._running[key] >= self.per_chat:
-            job.close()  # never started: close it so it is not reported as never awaited
             return False
         self._running[key] += 1
+        job = self._run(key, check, answer)
         task = asyncio.get_running_loop().create_task(job, name=f"feed-check {key[0]}:{key[1]}")
         self._tasks.add(task)
-        task.add_done_callback(lambda done: self._finished(key, done))
+        task.add_done_callback(self._tasks.discard)
         return True
 
-    def _finished(self, key: ChatKey, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        self._running[key] -= 1
-        if self._running[key] <= 0:
-            del self._running[key]
-        if not task.cancelled() and task.exception() is not None:
-            log.error("feed check for %s failed", key, exc_info=task.exception())
+    async def _run(self, key: ChatKey, check: Check, answer: Send) -> None:
+        try:
+            reply = await check()
+        except Exception:  # a bug must still end in an answer, not in silence
+            log.exception("feed check for %s failed", key)
+            reply = CommandReply("Could not check that feed; please try again later.")
+        finally:
+            self._running[key] -= 1
+            if self._running[key] <= 0:
+                del self._running[key]
+        try:
+            await answer(reply)
+        except Exception:
+            log.exception("could not send a feed check's result to %s", key)
 
     async def aclose(self) -> None:
         for task in list(self._tasks):
@@ -94,23 +101,16 @@ class FeedAdder:
         if ctx.followup is None:
             return await self._check_and_add(chat, url)
         key = (ctx.platform, ctx.platform_chat_id)
-        if not self._checks.start(key, self._answer_later(ctx.followup, chat, url)):
+        check = partial(self._checked, chat, url)
+        if not self._checks.start(key, check, ctx.followup):
             return CommandReply(
                 f"This chat already has {self._checks.per_chat} feed checks running; "
                 "wait for their results, then try again."
             )
         return CommandReply(f"Checking {url} … the result follows here.")
 
-    async def _answer_later(self, followup: Send, chat: Chat, url: str) -> None:
-        try:
-            reply = await replies.answering(self._check_and_add(chat, url))
-        except Exception:  # a bug must still end in an answer, not in silence
-            log.exception("checking feed %s failed", url)
-            reply = CommandReply(f"Could not check {url}; please try again later.")
-        try:
-            await followup(reply)
-        except Exception:
-            log.exception("could not send the /addfeed result for %s", url)
+    async def _checked(self, chat: Chat, url: str) -> CommandReply:
+        return await replies.answering(self._check_and_add(chat, url))
 
     async def _check_and_add(self, chat: Chat, url: str) -> CommandReply:
         title, error = await self._check(url)

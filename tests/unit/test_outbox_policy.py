@@ -44,7 +44,9 @@ S = timedelta(seconds=1)
         (Outcome.TRANSIENT, 0, 0, False, NextAction(Step.RETRY, NOW + 5 * S, True)),
         (Outcome.TRANSIENT, 3, 0, False, NextAction(Step.RETRY, NOW + 40 * S, True)),
         (Outcome.TRANSIENT, 4, 0, False, NextAction(Step.GIVE_UP, None, True)),
-        (Outcome.OFFLINE, 0, 0, False, NextAction(Step.RETRY, NOW + 5 * S, True)),
+        # the chat's platform is not running in this process: not a failure, not counted
+        (Outcome.OFFLINE, 0, 0, False, NextAction(Step.RETRY, NOW + 60 * S)),
+        (Outcome.OFFLINE, 4, 0, False, NextAction(Step.RETRY, NOW + 60 * S)),
         # 403, kicked, archived
         (Outcome.DESTINATION_GONE, 0, 0, False, NextAction(Step.DEACTIVATE_CHAT)),
         (Outcome.DESTINATION_GONE, 4, 0, False, NextAction(Step.DEACTIVATE_CHAT)),
