@@ -9,6 +9,8 @@ Storage and the delivery service only carry these decisions out. The rules:
    longer than that before it is tried again. A platform that is not running in this process
    waits a minute (at most `max_backoff`) and does not count: another process may run it.
 3. After `max_attempts` real failures the row is marked FAILED and the chat's queue moves on.
+   A message the platform REJECTED as such (HTTP 400: malformed, too long) gets at most
+   `REJECTED_ATTEMPTS` tries: it will not change, and the chat's later messages wait behind it.
 4. DESTINATION_GONE (blocked, kicked, archived) deactivates the chat and cancels its queue.
 5. MESSAGE_GONE on an edit or a reply sends the message anew; on a plain send it is transient.
 """
@@ -34,6 +36,9 @@ class OutboxStatus(StrEnum):
 
 WAITING = (OutboxStatus.PENDING, OutboxStatus.HELD)
 OFFLINE_WAIT = timedelta(minutes=1)
+# A refused message is retried a little (a render fix may ship, a 400 may have been a glitch
+# upstream) but not for hours: 5 s + 10 s of waiting, then it is given up.
+REJECTED_ATTEMPTS = 3
 
 
 class Outcome(StrEnum):
@@ -42,6 +47,7 @@ class Outcome(StrEnum):
     SENT = "sent"
     RATE_LIMITED = "rate_limited"
     TRANSIENT = "transient"
+    REJECTED = "rejected"  # the platform refused this message itself (HTTP 400)
     DESTINATION_GONE = "destination_gone"
     MESSAGE_GONE = "message_gone"
     OFFLINE = "offline"  # the chat's platform is not running in this process
@@ -105,7 +111,10 @@ def next_action(
         return NextAction(Step.DEACTIVATE_CHAT)
     if outcome is Outcome.MESSAGE_GONE and reshaped:
         return NextAction(Step.SEND_ANEW)
-    if attempts + 1 >= policy.max_attempts:
+    limit = policy.max_attempts
+    if outcome is Outcome.REJECTED:
+        limit = min(limit, REJECTED_ATTEMPTS)
+    if attempts + 1 >= limit:
         return NextAction(Step.GIVE_UP, counts_attempt=True)
     return NextAction(Step.RETRY, now + backoff(attempts, policy), counts_attempt=True)
 

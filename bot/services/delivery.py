@@ -31,6 +31,7 @@ from bot.services.ports import (
     DeliveryError,
     DestinationGone,
     MessageGone,
+    MessageRejected,
     Notifier,
     RateLimited,
 )
@@ -75,6 +76,8 @@ def attempt_failed(exc: Exception, *, reshaped: bool = False) -> Attempt:
         return Attempt(Outcome.DESTINATION_GONE, error=str(exc) or "destination gone")
     if isinstance(exc, MessageGone):
         return Attempt(Outcome.MESSAGE_GONE, error=error, reshaped=reshaped)
+    if isinstance(exc, MessageRejected):
+        return Attempt(Outcome.REJECTED, error=error)
     return Attempt(Outcome.TRANSIENT, error=error)
 
 

@@ -6,6 +6,8 @@ Errors a notifier may raise (adapters translate SDK/HTTP errors into these at th
       ├── RateLimited(retry_after)   platform said slow down: retry the same message later, in order
       ├── DestinationGone(reason)    blocked, kicked, archived: deactivate the chat
       ├── MessageGone                the message to edit/reply to no longer exists: send anew
+      ├── MessageRejected            the platform refused this message itself (HTTP 400):
+      │                              a few tries, then given up, so it cannot hold its chat
       └── TransientError             network error, timeout, 5xx: retry with backoff
 """
 
@@ -37,6 +39,10 @@ class DestinationGone(DeliveryError):
 
 class MessageGone(DeliveryError):
     """The message to edit or reply to no longer exists."""
+
+
+class MessageRejected(DeliveryError):
+    """The platform refused this very message (malformed, too long): other messages still go."""
 
 
 class TransientError(DeliveryError):

@@ -10,7 +10,13 @@ from bot.core.alerts import PlannedMessage
 from bot.core.models import AlertMessage, Highlight, MessageKind, Source, StoryView, UpdateMessage
 from bot.core.outbox import RetryPolicy
 from bot.services.delivery import Deliverer
-from bot.services.ports import DeliveryError, DestinationGone, MessageGone, RateLimited
+from bot.services.ports import (
+    DeliveryError,
+    DestinationGone,
+    MessageGone,
+    MessageRejected,
+    RateLimited,
+)
 from bot.services.ports import TransientError as Transient
 from bot.services.store_port import PollBatch
 from bot.storage.store import SqlStore
@@ -175,3 +181,21 @@ async def test_an_update_whose_alert_was_deleted_is_sent_as_a_new_message(
 
     assert report.sent == 1
     assert bench.notifier.actions() == ["send", "send"]
+
+
+async def test_a_message_the_platform_refuses_is_given_up_after_three_tries(
+    store: SqlStore,
+) -> None:
+    bench = Bench(store)  # 50 attempts for transient errors; a refusal gets three
+    chat = await bench.chat("a")
+    await bench.queue(_alert(chat, "malformed"), _alert(chat, "s2"))
+    bench.fail(*[MessageRejected("Bad Request: can't parse entities")] * 3)
+
+    await bench.deliverer.deliver_once()
+    await bench.round_after(timedelta(seconds=5))
+    bench.clock.at += timedelta(seconds=10)
+    report = await bench.deliverer.deliver_once()
+    await bench.round_after(timedelta(0))
+
+    assert report.failed == 1
+    assert bench.headlines() == ["headline s2"]  # 15 s behind the refused one, not hours

@@ -33,6 +33,7 @@ from bot.services.ports import (
     CommandReply,
     DestinationGone,
     MessageGone,
+    MessageRejected,
     RateLimited,
     TransientError,
 )
@@ -197,6 +198,13 @@ async def test_revoked_token_is_not_blamed_on_the_channel() -> None:
             await notifier_for(api).send(NEWS, ALERT)
         assert isinstance(caught.value, TransientError)
         assert not isinstance(caught.value, DestinationGone)
+
+
+async def test_a_message_slack_refuses_is_rejected_not_transient() -> None:
+    async with FakeSlackApi() as api:
+        api.fail_next("chat.postMessage", error="invalid_arguments")
+        with pytest.raises(MessageRejected):
+            await notifier_for(api).send(NEWS, ALERT)
 
 
 async def test_server_error_is_transient() -> None:

@@ -47,6 +47,10 @@ S = timedelta(seconds=1)
         # the chat's platform is not running in this process: not a failure, not counted
         (Outcome.OFFLINE, 0, 0, False, NextAction(Step.RETRY, NOW + 60 * S)),
         (Outcome.OFFLINE, 4, 0, False, NextAction(Step.RETRY, NOW + 60 * S)),
+        # the platform refused the message itself (400): three tries at most
+        (Outcome.REJECTED, 0, 0, False, NextAction(Step.RETRY, NOW + 5 * S, True)),
+        (Outcome.REJECTED, 1, 0, False, NextAction(Step.RETRY, NOW + 10 * S, True)),
+        (Outcome.REJECTED, 2, 0, False, NextAction(Step.GIVE_UP, None, True)),
         # 403, kicked, archived
         (Outcome.DESTINATION_GONE, 0, 0, False, NextAction(Step.DEACTIVATE_CHAT)),
         (Outcome.DESTINATION_GONE, 4, 0, False, NextAction(Step.DEACTIVATE_CHAT)),
