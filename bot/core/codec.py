@@ -40,9 +40,14 @@ def _highlight(data: dict[str, Any]) -> Highlight:
     return Highlight(data["text"], tuple((int(a), int(b)) for a, b in data["spans"]))
 
 
+def _digest_item(data: dict[str, Any]) -> DigestItem:
+    # Digests queued before outlet names were stored have none: they show a count instead.
+    return DigestItem(**{**data, "outlets": tuple(data.get("outlets", ()))})
+
+
 def _digest(data: dict[str, Any]) -> DigestMessage:
     sections = tuple(
-        DigestSection(s["title"], tuple(DigestItem(**i) for i in s["items"]))
+        DigestSection(s["title"], tuple(_digest_item(i) for i in s["items"]))
         for s in data["sections"]
     )
     return DigestMessage(data["title"], sections, data.get("more", 0))
