@@ -13,10 +13,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol, TextIO
 
+from pydantic import SecretStr
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.console.app import ConsoleRuntime
 from bot.feeds.reader import HttpFeedReader, check_feed
+from bot.logs import setup_logging
 from bot.scheduler import build_scheduler
 from bot.services.commands import CommandService, FeedCheck
 from bot.services.delivery import Deliverer
@@ -46,6 +49,22 @@ class Runtime(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+
+def configure_logging(settings: Settings) -> None:
+    """Logging for a run: the configured level, every secret kept out (see bot.logs)."""
+    setup_logging(settings.log_level, secrets=secret_values(settings))
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Every configured secret: tokens, signing and webhook secrets, the database password."""
+    fields = (getattr(settings, name) for name in type(settings).model_fields)
+    values = [value.get_secret_value() for value in fields if isinstance(value, SecretStr)]
+    try:
+        password = make_url(settings.database_url).password
+    except ArgumentError:
+        password = None
+    return values + ([str(password)] if password else [])
 
 
 def _secret(value: object) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -63,27 +65,52 @@ async def digest_now(app: App) -> None:
     await app.deliverer.drain()
 
 
-async def test_telegram_alert_edit_update_and_digest_name_the_outlets(tmp_path: Path) -> None:
+@asynccontextmanager
+async def telegram_watching(
+    tmp: Path, query: str
+) -> AsyncIterator[tuple[App, FakeBotApi, FeedServer]]:
+    """The bot on the fake Bot API, with one private chat watching `query`."""
     async with (
         FakeBotApi() as api,
         FeedServer() as feeds,
-        running_bot(tmp_path, feeds, **telegram_settings(api)) as app,
+        running_bot(tmp, feeds, **telegram_settings(api)) as app,
     ):
-        await telegram_says(api, "/watch S-400")
-        feeds.set("/a.xml", rss("Outlet A", [A]))
-        await poll_and_deliver(app)
+        await telegram_says(api, f"/watch {query}")
+        yield app, api, feeds
+
+
+@asynccontextmanager
+async def slack_watching(
+    tmp: Path, query: str
+) -> AsyncIterator[tuple[App, FakeSlackApi, FeedServer]]:
+    """The bot on the fake Slack API (HTTP mode), with one channel watching `query`."""
+    async with FakeSlackApi() as api, FeedServer() as feeds:
+        port = free_port()
+        async with running_bot(tmp, feeds, **slack_settings(api, port)) as app:
+            api.set_user("U0ALICE", is_admin=True)
+            await SlackUser(api, port).command(f"watch {query}")
+            yield app, api, feeds
+
+
+async def publish(app: App, feeds: FeedServer, path: str, title: str, item: Item) -> None:
+    """`item` appears in the feed at `path` (named `title`), then the bot polls and delivers."""
+    feeds.set(path, rss(title, [item]))
+    await poll_and_deliver(app)
+
+
+async def test_telegram_alert_edit_update_and_digest_name_the_outlets(tmp_path: Path) -> None:
+    async with telegram_watching(tmp_path, "S-400") as (app, api, feeds):
+        await publish(app, feeds, "/a.xml", "Outlet A", A)
         [alert] = [m for m in api.messages_to(USER) if A.title in visible(m.text)]
         # The first lines are what a phone's notification shows: headline, then the outlets.
         assert visible(alert.text).splitlines()[1] == "Sources: Outlet A"
 
-        feeds.set("/b.xml", rss("Outlet B", [B]))
-        await poll_and_deliver(app)
+        await publish(app, feeds, "/b.xml", "Outlet B", B)
         [edit] = api.edits
         assert edit.message_id == alert.message_id
         assert visible(edit.text).splitlines()[1] == "Sources: Outlet A, Outlet B"
 
-        feeds.set("/c.xml", rss("Outlet C", [C]))
-        await poll_and_deliver(app)
+        await publish(app, feeds, "/c.xml", "Outlet C", C)
         update = api.messages_to(USER)[-1]
         assert update.reply_parameters == {"message_id": alert.message_id}
         assert "Sources: Outlet C, Outlet A, Outlet B" in visible(update.text)
@@ -96,43 +123,29 @@ async def test_telegram_alert_edit_update_and_digest_name_the_outlets(tmp_path: 
 async def test_slack_notification_text_of_alert_edit_update_and_digest_names_the_outlets(
     tmp_path: Path,
 ) -> None:
-    async with FakeSlackApi() as api, FeedServer() as feeds:
-        port = free_port()
-        async with running_bot(tmp_path, feeds, **slack_settings(api, port)) as app:
-            api.set_user("U0ALICE", is_admin=True)
-            await SlackUser(api, port).command("watch S-400")
-            feeds.set("/a.xml", rss("Outlet A", [A]))
-            await poll_and_deliver(app)
-            [alert] = api.posted
-            assert alert.text == f"{A.title} — Outlet A"
+    async with slack_watching(tmp_path, "S-400") as (app, api, feeds):
+        await publish(app, feeds, "/a.xml", "Outlet A", A)
+        [alert] = api.posted
+        assert alert.text == f"{A.title} — Outlet A"
 
-            feeds.set("/b.xml", rss("Outlet B", [B]))
-            await poll_and_deliver(app)
-            [edit] = api.updated
-            assert edit.ts == alert.ts and edit.text == f"{A.title} — Outlet A, Outlet B"
+        await publish(app, feeds, "/b.xml", "Outlet B", B)
+        [edit] = api.updated
+        assert edit.ts == alert.ts and edit.text == f"{A.title} — Outlet A, Outlet B"
 
-            feeds.set("/c.xml", rss("Outlet C", [C]))
-            await poll_and_deliver(app)
-            update = api.posted[-1]
-            assert update.thread_ts == alert.ts and update.text.startswith("Update: ")
-            assert update.text.endswith(" — Outlet C, Outlet A, Outlet B")
+        await publish(app, feeds, "/c.xml", "Outlet C", C)
+        update = api.posted[-1]
+        assert update.thread_ts == alert.ts and update.text.startswith("Update: ")
+        assert update.text.endswith(" — Outlet C, Outlet A, Outlet B")
 
-            await digest_now(app)
-            digest = api.posted[-1]
-            assert "(Outlet A, Outlet B, Outlet C; 1 update)" in digest.shown
+        await digest_now(app)
+        assert "(Outlet A, Outlet B, Outlet C; 1 update)" in api.posted[-1].shown
 
 
 async def test_telegram_invisible_characters_do_not_hide_the_word_nor_spoof_the_alert(
     tmp_path: Path,
 ) -> None:
-    async with (
-        FakeBotApi() as api,
-        FeedServer() as feeds,
-        running_bot(tmp_path, feeds, **telegram_settings(api)) as app,
-    ):
-        await telegram_says(api, "/watch Zorblax")
-        feeds.set("/a.xml", rss("Outlet \u202eA", [SPOOF]))
-        await poll_and_deliver(app)
+    async with telegram_watching(tmp_path, "Zorblax") as (app, api, feeds):
+        await publish(app, feeds, "/a.xml", "Outlet \u202eA", SPOOF)
         [alert] = [m for m in api.messages_to(USER) if "fleet" in m.text]
         assert not set(BIDI) & set(alert.text)
         assert "gpj.exe sails" in visible(alert.text)  # the letters stay; only the override goes
@@ -142,16 +155,11 @@ async def test_telegram_invisible_characters_do_not_hide_the_word_nor_spoof_the_
 async def test_slack_invisible_characters_do_not_hide_the_word_nor_spoof_the_alert(
     tmp_path: Path,
 ) -> None:
-    async with FakeSlackApi() as api, FeedServer() as feeds:
-        port = free_port()
-        async with running_bot(tmp_path, feeds, **slack_settings(api, port)) as app:
-            api.set_user("U0ALICE", is_admin=True)
-            await SlackUser(api, port).command("watch Zorblax")
-            feeds.set("/a.xml", rss("Outlet \u202eA", [SPOOF]))
-            await poll_and_deliver(app)
-            [alert] = api.posted
-            assert not set(BIDI) & set(alert.text + alert.shown)
-            assert "gpj.exe sails" in alert.text and alert.text.endswith(" — Outlet A")
-            await digest_now(app)
-            assert not set(BIDI) & set(api.posted[-1].shown)
-            assert "(Outlet A)" in api.posted[-1].shown
+    async with slack_watching(tmp_path, "Zorblax") as (app, api, feeds):
+        await publish(app, feeds, "/a.xml", "Outlet \u202eA", SPOOF)
+        [alert] = api.posted
+        assert not set(BIDI) & set(alert.text + alert.shown)
+        assert "gpj.exe sails" in alert.text and alert.text.endswith(" — Outlet A")
+        await digest_now(app)
+        assert not set(BIDI) & set(api.posted[-1].shown)
+        assert "(Outlet A)" in api.posted[-1].shown
