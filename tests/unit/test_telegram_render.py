@@ -221,6 +221,17 @@ def test_alert_with_huge_hostile_parts_still_fits_one_message() -> None:
     parsed(out.chunks[0])
 
 
+def test_update_with_huge_hostile_parts_is_one_valid_message_naming_its_outlets() -> None:
+    sources = tuple(Source("<" * 300 + str(n), "https://e.example") for n in range(50))
+    own = Source("&" * 5000, "https://e.example/" + "&" * 190)
+    snippet = Highlight("&" * 5000, spans=tuple((i, i + 1) for i in range(0, 5000, 2)))
+    out = render(UpdateMessage(story(sources=sources), "<" * 20000, own, snippet))
+
+    assert len(out.chunks) == 1 and tg_len(out.chunks[0]) <= MAX_TEXT
+    sources_line = parsed(out.chunks[0]).text.splitlines()[1]
+    assert sources_line.startswith("Sources: &&&") and sources_line.endswith(" +48 more")
+
+
 def test_split_escaped_prefers_spaces_and_keeps_every_word() -> None:
     pieces = split_escaped("alpha beta gamma delta", 11)
 
