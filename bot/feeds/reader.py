@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-
-import httpx
+from typing import Any
 
 from bot.core.cadence import DEFAULT_INTERVAL, next_poll_at
 from bot.core.models import Article
@@ -42,7 +41,7 @@ class HttpFeedReader:
         max_redirects: int = 5,
         interval: timedelta = DEFAULT_INTERVAL,
         user_agent: str = DEFAULT_USER_AGENT,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Any = None,
         max_connections: int = 100,
     ) -> None:
         self._interval = interval
@@ -154,7 +153,7 @@ async def check_feed(
     allow_files: bool = False,
     fetch_timeout: float = 10.0,
     max_bytes: int = 5_000_000,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: Any = None,
 ) -> CheckResult:
     """Fetch and parse `source` once with every safety rule; never raises for feed problems.
 

@@ -6,10 +6,9 @@ import asyncio
 import ipaddress
 import re
 import socket
-from collections.abc import Iterable
+from urllib.parse import urlsplit
 
-import httpcore
-import httpx
+import idna
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 ALLOWED_SCHEMES = frozenset({"http", "https"})
@@ -19,22 +18,75 @@ class Refused(Exception):
     """A URL or address the bot will not fetch; the message is one clear line."""
 
 
+class InvalidAddress(Refused):
+    """A URL whose host no name lookup could ever find (too long, broken IDNA)."""
+
+
 class UnsafeXML(Exception):
     """XML with constructs that can expand, loop or read files (entities, external DTDs)."""
 
 
 def check_url(url: str) -> None:
-    """Refuse anything but an absolute http(s) URL with a host (no file:, ftp:, data: ...)."""
+    """Refuse anything but an absolute http(s) URL with a valid host (no file:, ftp:, data: ...)."""
     scheme, sep, _ = url.partition(":")
     if not sep or scheme.lower() not in ALLOWED_SCHEMES:
         shown = f"{scheme.lower()}:" if sep else repr(url[:60])
         raise Refused(f"refused: only http and https feeds are allowed (got {shown})")
     try:
-        host = httpx.URL(url).host
-    except httpx.InvalidURL as exc:
-        raise Refused(f"refused: invalid URL ({exc})") from None
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port
+    except ValueError as exc:
+        raise InvalidAddress(f"that is not a valid address: {_lower_first(str(exc))}") from None
     if not host:
         raise Refused("refused: the URL has no host")
+    check_host(host)
+
+
+MAX_HOST_CHARS = 253  # DNS: a name is at most 253 characters, a label at most 63
+
+
+def check_host(host: str) -> None:
+    """Raise `InvalidAddress` unless `host` is an IP address or a name DNS could hold.
+
+    Checked up front with the IDNA rules, so a 300-letter label or a broken punycode label
+    ("xn--") is one clear line instead of an encoder error deep inside name resolution.
+    """
+    try:
+        ipaddress.ip_address(host.strip("[]").split("%")[0])
+        return
+    except ValueError:
+        pass
+    if len(host) > MAX_HOST_CHARS:
+        raise InvalidAddress(
+            f"that is not a valid address: the host name has {len(host)} characters "
+            f"(at most {MAX_HOST_CHARS})"
+        )
+    for label in host.rstrip(".").split("."):
+        _check_label(label)
+
+
+_ASCII_LABEL = re.compile(r"[A-Za-z0-9_-]{1,63}")  # "_": not DNS-proper, but seen in use
+
+
+def _check_label(label: str) -> None:
+    if len(label) > 63:
+        raise InvalidAddress(
+            "that is not a valid address: a part of the host name is longer than 63 characters"
+        )
+    if label.isascii() and not label.lower().startswith("xn--"):
+        if not _ASCII_LABEL.fullmatch(label):
+            shown = repr(label) if label else "an empty part"
+            raise InvalidAddress(f"that is not a valid address: {shown} in the host name")
+        return
+    try:  # an internationalised label, or one in its punycode form
+        idna.encode(label, uts46=True)
+    except (idna.IDNAError, UnicodeError, ValueError) as exc:
+        detail = str(exc)[:100] or type(exc).__name__
+        raise InvalidAddress(f"that is not a valid address: {_lower_first(detail)}") from None
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def address_problem(ip: IPAddress) -> str | None:
@@ -70,67 +122,6 @@ async def resolve_public(host: str, port: int, *, allow_private: bool) -> list[s
             if problem:
                 raise Refused(f"refused: {host} resolves to a {problem} address ({address})")
     return addresses
-
-
-class VettedNetworkBackend(httpcore.AsyncNetworkBackend):
-    """Resolves, vets and connects to the vetted IP itself, at connect time.
-
-    Resolving once and connecting to exactly the checked address is what defeats DNS
-    rebinding: the name cannot be re-resolved to 127.0.0.1 between check and connect.
-    TLS still verifies against the original host name (httpcore passes it as SNI).
-    """
-
-    def __init__(self, *, allow_private: bool) -> None:
-        self._allow_private = allow_private
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        addresses = await resolve_public(host, port, allow_private=self._allow_private)
-        last_error: Exception = httpcore.ConnectError(f"{host} has no addresses")
-        for address in addresses:
-            try:
-                return await self._inner.connect_tcp(
-                    address, port, timeout, local_address, socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last_error = exc
-        raise last_error
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise Refused("refused: unix sockets are not feeds")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-class VettedTransport(httpx.AsyncHTTPTransport):
-    """An httpx transport whose every connection goes through `VettedNetworkBackend`.
-
-    httpx does not expose `network_backend`, so the pool is rebuilt with it; no proxies
-    (a proxy would make us vet the proxy's address instead of the feed's).
-    """
-
-    def __init__(self, *, allow_private: bool, max_connections: int = 100) -> None:
-        super().__init__(trust_env=False)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=max_connections,
-            max_keepalive_connections=20,
-            keepalive_expiry=5.0,
-            network_backend=VettedNetworkBackend(allow_private=allow_private),
-        )
 
 
 # XML safety. Feeds never need entity declarations or external DTDs; they are how
