@@ -16,6 +16,7 @@ from typing import Protocol, TextIO
 from sqlalchemy.engine import make_url
 
 from bot.console.app import ConsoleRuntime
+from bot.feeds.parsing import ParsePool, default_workers
 from bot.feeds.reader import HttpFeedReader, check_feed
 from bot.scheduler import build_scheduler
 from bot.services.commands import CommandService, FeedCheck
@@ -126,6 +127,8 @@ def ensure_sqlite_dir(url: str) -> None:
 
 
 def _reader(settings: Settings) -> HttpFeedReader:
+    workers = settings.parse_workers
+    workers = default_workers() if workers is None else workers
     return HttpFeedReader(
         allow_private=settings.allow_private_feeds,
         timeout=settings.fetch_timeout_seconds,
@@ -134,6 +137,8 @@ def _reader(settings: Settings) -> HttpFeedReader:
         max_redirects=settings.max_redirects,
         interval=timedelta(minutes=settings.poll_interval_minutes),
         max_connections=settings.poll_concurrency,
+        max_items=settings.max_items_per_feed,
+        parse_pool=ParsePool(workers) if workers > 0 else None,
     )
 
 
@@ -200,6 +205,7 @@ def _feed_check(settings: Settings, clock: Clock) -> FeedCheck:
             now=clock.now(),
             fetch_timeout=settings.fetch_timeout_seconds,
             max_bytes=settings.max_feed_bytes,
+            max_items=settings.max_items_per_feed,
         )
         return result.title, result.error
 

@@ -1,4 +1,4 @@
-"""What the bot refuses to fetch or parse: non-HTTP URLs, non-public addresses, DTD tricks."""
+"""What the bot refuses to fetch: non-HTTP URLs, invalid host names, non-public addresses."""
 
 from __future__ import annotations
 
@@ -20,10 +20,6 @@ class Refused(Exception):
 
 class InvalidAddress(Refused):
     """A URL whose host no name lookup could ever find (too long, broken IDNA)."""
-
-
-class UnsafeXML(Exception):
-    """XML with constructs that can expand, loop or read files (entities, external DTDs)."""
 
 
 def check_url(url: str) -> None:
@@ -122,89 +118,3 @@ async def resolve_public(host: str, port: int, *, allow_private: bool) -> list[s
             if problem:
                 raise Refused(f"refused: {host} resolves to a {problem} address ({address})")
     return addresses
-
-
-# XML safety. Feeds never need entity declarations or external DTDs; they are how
-# billion-laughs / quadratic-blowup bombs and XXE file reads are built.
-_PROLOGUE_LIMIT = 64 * 1024
-# The one external DTD still seen in the wild: feedparser strips it unread.
-_NETSCAPE_RSS = "-//netscape communications//dtd rss 0.91//en"
-
-
-def decoded_prefix(body: bytes, limit: int = _PROLOGUE_LIMIT) -> str:
-    """The start of `body` as text, decoded just well enough to read markup.
-
-    UTF-16/32 are recognised by BOM or by the NUL pattern of "<"; everything else is read
-    as Latin-1, which keeps every ASCII markup character in place whatever the charset.
-    """
-    head = body[: limit * 4]
-    for marks, codec in (
-        ((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"<\x00\x00\x00", b"\x00\x00\x00<"), "utf-32"),
-        ((b"\xff\xfe", b"\xfe\xff"), "utf-16"),
-        ((b"<\x00", b"\x00<"), "utf-16"),
-    ):
-        if head.startswith(marks):
-            codec = _sized_codec(head, codec)
-            return head.decode(codec, errors="replace")[:limit]
-    return head[:limit].decode("latin-1")
-
-
-def _sized_codec(head: bytes, codec: str) -> str:
-    """Pick the byte order of a BOM-less UTF-16/32 from where the NUL bytes sit."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
-        return codec  # the BOM tells the decoder
-    little = head[:1] == b"<"
-    return f"{codec}-{'le' if little else 'be'}"
-
-
-def check_xml(body: bytes) -> None:
-    """Raise `UnsafeXML` if the document declares entities or references an external DTD."""
-    found = _find_doctype(decoded_prefix(body))
-    if found is None:
-        return
-    doctype, complete = found
-    if "<!ENTITY" in doctype.upper():
-        raise UnsafeXML("unsafe XML: entity declarations are not allowed")
-    outer = doctype.split("[", 1)[0]
-    if re.search(r"\b(SYSTEM|PUBLIC)\b", outer, re.IGNORECASE) and _NETSCAPE_RSS not in (
-        outer.lower()
-    ):
-        raise UnsafeXML("unsafe XML: external DTD references are not allowed")
-    if not complete:
-        raise UnsafeXML("unsafe XML: DOCTYPE declaration too long")
-
-
-def _find_doctype(text: str) -> tuple[str, bool] | None:
-    """The prologue's DOCTYPE declaration and whether it ends within `text`, or None.
-
-    Skips the XML declaration, processing instructions and comments; the first other
-    markup is the DOCTYPE or the root element (after which a DOCTYPE is not one).
-    """
-    pos = 0
-    while (lt := text.find("<", pos)) >= 0:
-        if text.startswith("<?", lt):
-            pos = _end_of(text, "?>", lt + 2)
-        elif text.startswith("<!--", lt):
-            pos = _end_of(text, "-->", lt + 4)
-        elif text[lt : lt + 9].upper() == "<!DOCTYPE":
-            return _doctype_at(text, lt)
-        else:
-            return None
-    return None
-
-
-def _end_of(text: str, marker: str, start: int) -> int:
-    end = text.find(marker, start)
-    return len(text) if end < 0 else end + len(marker)
-
-
-def _doctype_at(text: str, start: int) -> tuple[str, bool]:
-    gt = text.find(">", start)
-    bracket = text.find("[", start)
-    if bracket >= 0 and (gt < 0 or bracket < gt):
-        # An internal subset holds its own ">"s: the declaration ends at "]" then ">".
-        close = text.find("]", bracket)
-        gt = text.find(">", close) if close >= 0 else -1
-    if gt < 0:
-        return text[start:], False
-    return text[start : gt + 1], True
