@@ -177,8 +177,11 @@ async def _poller(
 ) -> Poller:
     """The poller, with its story index rebuilt from the stored window."""
     window = timedelta(hours=settings.story_window_hours)
+    # A lease of one tick: a bot restarted after a crash polls again within one tick.
     poller = Poller(store, reader, rules, clock, window=window,
-                    concurrency=settings.poll_concurrency)  # fmt: skip
+                    concurrency=settings.poll_concurrency,
+                    lease=timedelta(seconds=settings.poll_tick_seconds),
+                    max_articles_per_save=settings.max_articles_per_transaction)  # fmt: skip
     await poller.restore()
     return poller
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Sequence
+import uuid
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -60,9 +62,14 @@ class Poller:
         window: timedelta,
         concurrency: int = 64,
         chunk: int = 500,
+        lease: timedelta = timedelta(seconds=30),
+        max_articles_per_save: int = 2_000,
     ) -> None:
         self._store, self._reader, self._rules, self._clock = store, reader, rules, clock
         self._window, self._concurrency, self._chunk = window, concurrency, chunk
+        self._lease, self._max_save = lease, max_articles_per_save
+        # Claims are tied to this instance: a restarted bot is a new worker.
+        self.worker = uuid.uuid4().hex
         self.stories = StoryIndex(window=window)
 
     async def restore(self) -> None:
@@ -76,7 +83,9 @@ class Poller:
         await self._rules.refresh()
         total = PollReport(0, 0, 0, 0)
         polled: set[int] = set()
-        while feeds := await self._store.due_feeds(self._clock.now(), self._chunk):
+        while feeds := await self._store.due_feeds(
+            self._clock.now(), self._chunk, worker=self.worker, lease=self._lease
+        ):
             # Each feed at most once per cycle, even if its next poll time were still due.
             feeds = [f for f in feeds if f.id not in polled]
             if not feeds:
@@ -86,6 +95,14 @@ class Poller:
         return total
 
     async def _poll_chunk(self, feeds: Sequence[FeedRef]) -> PollReport:
+        async with self._claimed([f.id for f in feeds]):
+            results = await self._read_all(feeds)
+            report = PollReport(len(feeds), sum(1 for r in results if r.error), 0, 0)
+            for group in _save_groups(results, self._max_save):
+                report = report.plus(await self._save_group(group))
+        return report
+
+    async def _read_all(self, feeds: Sequence[FeedRef]) -> list[FeedReadResult]:
         now = self._clock.now()
         gate = asyncio.Semaphore(self._concurrency)
 
@@ -93,7 +110,12 @@ class Poller:
             async with gate:
                 return await self._reader.read(feed, now)
 
-        results = list(await asyncio.gather(*(read(f) for f in feeds)))
+        return list(await asyncio.gather(*(read(f) for f in feeds)))
+
+    async def _save_group(self, results: list[FeedReadResult]) -> PollReport:
+        """Plan and save some feeds' results in one transaction of bounded size, so a big
+        ingest never holds the database's write lock for long."""
+        now = self._clock.now()
         batch = PollBatch(feed_results=results)
         fresh = await self._unseen([a for r in results for a in r.articles])
         recent = self._remember_old(fresh, batch, now)
@@ -103,8 +125,31 @@ class Poller:
         except Exception:
             await self.restore()  # the index saw articles that were not stored: forget them
             raise
-        errors = sum(1 for r in results if r.error)
-        return PollReport(len(feeds), errors, len(batch.articles), len(batch.messages))
+        return PollReport(0, 0, len(batch.articles), len(batch.messages))
+
+    @contextlib.asynccontextmanager
+    async def _claimed(self, ids: list[int]) -> AsyncIterator[None]:
+        """Keep renewing this worker's claim on `ids` while it polls them; if the poll
+        fails, give the unsaved ones back so the next tick polls them again."""
+        renewal = asyncio.create_task(self._renew(ids))
+        try:
+            yield
+        except Exception:
+            with contextlib.suppress(Exception):  # the database may be what failed
+                await self._store.release_feeds(ids, self.worker)
+            raise
+        finally:
+            renewal.cancel()
+
+    async def _renew(self, ids: list[int]) -> None:
+        while True:
+            await asyncio.sleep(self._lease.total_seconds() / 3)
+            try:
+                await self._store.renew_feed_claims(
+                    ids, self.worker, self._clock.now() + self._lease
+                )
+            except Exception:  # retried at the next beat; the poll itself reports failures
+                log.warning("could not renew the poll lease", exc_info=True)
 
     async def _unseen(self, articles: list[Article]) -> list[Article]:
         """New articles only: not stored yet (by id or url), each once, oldest first."""
@@ -224,6 +269,20 @@ class Poller:
         # Paragraph breaks read as spaces in a one-line snippet (same length: spans still fit).
         snippet = Highlight(snippet.text.replace("\n", " "), snippet.spans)
         return ChatTarget(chat, following, muted, hit.rule.query, snippet, hit.hit.terms)
+
+
+def _save_groups(results: list[FeedReadResult], limit: int) -> list[list[FeedReadResult]]:
+    """Consecutive groups of results holding about `limit` articles each (a feed's results
+    are never split: its new state is saved with its articles)."""
+    groups: list[list[FeedReadResult]] = [[]]
+    count = 0
+    for result in results:
+        if groups[-1] and count + len(result.articles) > limit:
+            groups.append([])
+            count = 0
+        groups[-1].append(result)
+        count += len(result.articles)
+    return groups
 
 
 def _brought_outlet(article: Article, kind: StoryKind, view: StoryView) -> bool:

@@ -89,6 +89,8 @@ _UNCHANGED = (
         error_count=0,
         last_error=None,
         last_ok_at=bindparam("now"),
+        claimed_by=None,
+        claimed_until=None,
     )
 )
 _CHANGED = _UNCHANGED.values(
@@ -103,6 +105,8 @@ _FAILED = (
         next_poll_at=bindparam("next_poll_at"),
         error_count=_FEED.error_count + 1,
         last_error=bindparam("error"),
+        claimed_by=None,
+        claimed_until=None,
     )
 )
 
