@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.core.alerts import ChatTarget, plan_alerts
 from bot.core.matcher import highlight
 from bot.core.models import Article, Chat, Highlight, StoryKind, StoryView
 from bot.core.stories import Assignment, StoryIndex
+from bot.services.poll_leases import held_claims
 from bot.services.ports import Clock, FeedReader, FeedReadResult, FeedRef
 from bot.services.rulebook import ChatHit, RuleBook
 from bot.services.store_port import PollBatch, Store, StoredArticle, StoryRecord
@@ -47,6 +47,8 @@ class _BatchContext:
     audience: dict[int, frozenset[int] | None]
     chats: dict[int, Chat]
     now: datetime
+    # Each story's (outlet, link) pairs, built once: a story may list a thousand outlets.
+    outlets: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
 
 
 class Poller:
@@ -95,7 +97,8 @@ class Poller:
         return total
 
     async def _poll_chunk(self, feeds: Sequence[FeedRef]) -> PollReport:
-        async with self._claimed([f.id for f in feeds]):
+        async with held_claims(self._store, [f.id for f in feeds], self.worker, self._lease,
+                               self._clock):  # fmt: skip
             results = await self._read_all(feeds)
             report = PollReport(len(feeds), sum(1 for r in results if r.error), 0, 0)
             for group in _save_groups(results, self._max_save):
@@ -126,30 +129,6 @@ class Poller:
             await self.restore()  # the index saw articles that were not stored: forget them
             raise
         return PollReport(0, 0, len(batch.articles), len(batch.messages))
-
-    @contextlib.asynccontextmanager
-    async def _claimed(self, ids: list[int]) -> AsyncIterator[None]:
-        """Keep renewing this worker's claim on `ids` while it polls them; if the poll
-        fails, give the unsaved ones back so the next tick polls them again."""
-        renewal = asyncio.create_task(self._renew(ids))
-        try:
-            yield
-        except Exception:
-            with contextlib.suppress(Exception):  # the database may be what failed
-                await self._store.release_feeds(ids, self.worker)
-            raise
-        finally:
-            renewal.cancel()
-
-    async def _renew(self, ids: list[int]) -> None:
-        while True:
-            await asyncio.sleep(self._lease.total_seconds() / 3)
-            try:
-                await self._store.renew_feed_claims(
-                    ids, self.worker, self._clock.now() + self._lease
-                )
-            except Exception:  # retried at the next beat; the poll itself reports failures
-                log.warning("could not renew the poll lease", exc_info=True)
 
     async def _unseen(self, articles: list[Article]) -> list[Article]:
         """New articles only: not stored yet (by id or url), each once, oldest first."""
@@ -207,7 +186,7 @@ class Poller:
         readers = context.audience.get(article.feed_id)
         targets = self._targets(article, following, readers, context.chats)
         plan = plan_alerts(article, kind, assignment.whats_new, view, targets,
-                           gained_source=_brought_outlet(article, kind, view),
+                           gained_source=_brought_outlet(article, kind, view, context),
                            now=context.now)  # fmt: skip
         batch.messages.extend(plan.messages)
         batch.matches.extend(plan.matches)
@@ -285,9 +264,14 @@ def _save_groups(results: list[FeedReadResult], limit: int) -> list[list[FeedRea
     return groups
 
 
-def _brought_outlet(article: Article, kind: StoryKind, view: StoryView) -> bool:
+def _brought_outlet(
+    article: Article, kind: StoryKind, view: StoryView, context: _BatchContext
+) -> bool:
     """True when this article added its outlet to the story (a view lists each outlet with
     the link of its first article), so the alert's sources line needs an edit."""
     if kind is StoryKind.NEW:
         return False
-    return any(s.name == article.source and s.url == article.url for s in view.sources)
+    outlets = context.outlets.get(view.story_id)
+    if outlets is None:
+        outlets = context.outlets[view.story_id] = frozenset((s.name, s.url) for s in view.sources)
+    return (article.source, article.url) in outlets

@@ -96,7 +96,7 @@ def _record_saves(store: Any) -> _Saves:
 
     async def save_poll(batch: PollBatch, now: datetime) -> None:
         saves.writing = True
-        saves.sizes.append(len(batch.articles))
+        saves.sizes.append(len(batch.articles))  # len(sizes): saves started so far
         try:
             await real(batch, now)
         finally:
@@ -109,7 +109,8 @@ def _record_saves(store: Any) -> _Saves:
 async def _commands_until(
     poll: asyncio.Task[Any], app: Any, saves: _Saves
 ) -> tuple[list[str], int]:
-    """Watch, list and unwatch rules until the poll is over; count those run mid-save."""
+    """Watch, list and unwatch rules until the poll is over; count those that overlapped a
+    poll transaction (one was open when they started, or one began while they ran)."""
     replies: list[str] = []
     during, n = 0, 0
     steps: list[Callable[[int], Awaitable[str]]] = [
@@ -120,7 +121,7 @@ async def _commands_until(
     while not poll.done():
         n += 1
         for step in steps:
-            writing = saves.writing
+            writing, started = saves.writing, len(saves.sizes)
             replies.append(await step(n))
-            during += writing
+            during += writing or len(saves.sizes) > started
     return replies, during
