@@ -228,7 +228,7 @@ class Fetcher:
             location = response.headers.get("location")
             if response.status in (301, 302, 303, 307, 308) and location:
                 return urljoin(response.url, location.strip())
-            if response.status == 304:
+            if not is_modified(response.status):
                 return FetchResult(response.url, 304, response.headers)
             check_status(response, now)
             length = response.headers.get("content-length", "")
@@ -250,9 +250,7 @@ def check_status(response: RawResponse, now: datetime) -> None:
 
 
 def _network_error(host: str, exc: Exception) -> str:
-    if isinstance(exc, aiohttp.ClientConnectorError | ConnectionError) or type(exc).__name__ in (
-        "ConnectError",  # httpx, for test transports
-    ):
+    if isinstance(exc, aiohttp.ClientConnectorError | ConnectionError):
         return f"could not connect to {host}"
     detail = str(exc).splitlines()[0][:100] if str(exc) else type(exc).__name__
     return f"network error talking to {host}: {detail}"

@@ -155,12 +155,19 @@ class HttpxTransport:
 
     @asynccontextmanager
     async def get(self, url: str, headers: Mapping[str, str]) -> AsyncIterator[RawResponse]:
-        async with self._client.stream("GET", url, headers=dict(headers)) as got:
-            if got.is_stream_consumed:  # built in memory: already read and decoded
-                chunks, encoding = _single(got.content), ""
-            else:
-                chunks, encoding = got.aiter_raw(), got.headers.get("content-encoding", "")
-            yield RawResponse(str(got.url), got.status_code, got.headers, chunks, encoding)
+        import httpx
+
+        try:
+            async with self._client.stream("GET", url, headers=dict(headers)) as got:
+                if got.is_stream_consumed:  # built in memory: already read and decoded
+                    chunks, encoding = _single(got.content), ""
+                else:
+                    chunks, encoding = got.aiter_raw(), got.headers.get("content-encoding", "")
+                yield RawResponse(str(got.url), got.status_code, got.headers, chunks, encoding)
+        except httpx.ConnectError as exc:  # the fetcher knows the standard library's errors
+            raise ConnectionError(str(exc)) from exc
+        except httpx.TimeoutException as exc:
+            raise TimeoutError(str(exc)) from exc
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from bot.services.ports import Clock
@@ -19,20 +18,24 @@ from bot.services.store_port import Store
 log = logging.getLogger(__name__)
 
 
-@contextlib.asynccontextmanager
-async def held_claims(
-    store: Store, ids: list[int], worker: str, lease: timedelta, clock: Clock
-) -> AsyncIterator[None]:
-    """Keep `worker`'s claim on `ids` alive inside the block; release it if the block fails."""
-    renewal = asyncio.create_task(_renew(store, ids, worker, lease, clock))
-    try:
-        yield
-    except Exception:
+class HeldClaims:
+    """`worker`'s claim on `ids`, renewed in the background until `done` or `give_back`."""
+
+    def __init__(
+        self, store: Store, ids: list[int], worker: str, lease: timedelta, clock: Clock
+    ) -> None:
+        self._store, self._ids, self._worker = store, ids, worker
+        self._renewal = asyncio.create_task(_renew(store, ids, worker, lease, clock))
+
+    def done(self) -> None:
+        """The feeds are saved (which ended their claims): stop renewing."""
+        self._renewal.cancel()
+
+    async def give_back(self) -> None:
+        """The poll failed: release the unsaved feeds so the next tick polls them."""
+        self.done()
         with contextlib.suppress(Exception):  # the database may be what failed
-            await store.release_feeds(ids, worker)
-        raise
-    finally:
-        renewal.cancel()
+            await self._store.release_feeds(self._ids, self._worker)
 
 
 async def _renew(store: Store, ids: list[int], worker: str, lease: timedelta, clock: Clock) -> None:

@@ -13,7 +13,7 @@ from bot.core.alerts import ChatTarget, plan_alerts
 from bot.core.matcher import highlight
 from bot.core.models import Article, Chat, Highlight, StoryKind, StoryView
 from bot.core.stories import Assignment, StoryIndex
-from bot.services.poll_leases import held_claims
+from bot.services.poll_leases import HeldClaims
 from bot.services.ports import Clock, FeedReader, FeedReadResult, FeedRef
 from bot.services.rulebook import ChatHit, RuleBook
 from bot.services.store_port import PollBatch, Store, StoredArticle, StoryRecord
@@ -51,6 +51,15 @@ class _BatchContext:
     outlets: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    """Feeds claimed together, being read (fetched and parsed)."""
+
+    feeds: int
+    claims: HeldClaims
+    reading: asyncio.Task[list[FeedReadResult]]
+
+
 class Poller:
     """Runs poll cycles. The story index is a cache rebuilt from storage at start."""
 
@@ -81,28 +90,52 @@ class Poller:
             self.stories.restore(stored.article, stored.story_id, stored.kind)
 
     async def poll_once(self) -> PollReport:
-        """Poll every due feed once, in chunks so memory stays flat with many feeds."""
+        """Poll every due feed once, in chunks so memory stays flat with many feeds.
+
+        Pipelined: the next chunk is fetched and parsed (in the parser processes) while
+        this one is planned and saved, so both cores work; at most two chunks are in flight.
+        """
         await self._rules.refresh()
         total = PollReport(0, 0, 0, 0)
         polled: set[int] = set()
-        while feeds := await self._store.due_feeds(
-            self._clock.now(), self._chunk, worker=self.worker, lease=self._lease
-        ):
-            # Each feed at most once per cycle, even if its next poll time were still due.
-            feeds = [f for f in feeds if f.id not in polled]
-            if not feeds:
-                break
-            polled.update(f.id for f in feeds)
-            total = total.plus(await self._poll_chunk(feeds))
+        in_flight: list[_Chunk] = []
+        try:
+            while feeds := await self._claim(polled):
+                in_flight.append(self._start(feeds))
+                if len(in_flight) > 1:
+                    total = total.plus(await self._finish(in_flight[0]))
+                    in_flight.pop(0)
+            while in_flight:
+                total = total.plus(await self._finish(in_flight[0]))
+                in_flight.pop(0)
+        except BaseException:
+            for chunk in in_flight:
+                chunk.reading.cancel()
+                await chunk.claims.give_back()
+            raise
         return total
 
-    async def _poll_chunk(self, feeds: Sequence[FeedRef]) -> PollReport:
-        async with held_claims(self._store, [f.id for f in feeds], self.worker, self._lease,
-                               self._clock):  # fmt: skip
-            results = await self._read_all(feeds)
-            report = PollReport(len(feeds), sum(1 for r in results if r.error), 0, 0)
-            for group in _save_groups(results, self._max_save):
-                report = report.plus(await self._save_group(group))
+    async def _claim(self, polled: set[int]) -> list[FeedRef]:
+        """The next chunk of due feeds, claimed; each feed at most once per cycle, even if
+        its next poll time were still due."""
+        feeds = await self._store.due_feeds(
+            self._clock.now(), self._chunk, worker=self.worker, lease=self._lease
+        )
+        feeds = [f for f in feeds if f.id not in polled]
+        polled.update(f.id for f in feeds)
+        return feeds
+
+    def _start(self, feeds: list[FeedRef]) -> _Chunk:
+        claims = HeldClaims(self._store, [f.id for f in feeds], self.worker, self._lease,
+                            self._clock)  # fmt: skip
+        return _Chunk(len(feeds), claims, asyncio.create_task(self._read_all(feeds)))
+
+    async def _finish(self, chunk: _Chunk) -> PollReport:
+        results = await chunk.reading
+        report = PollReport(chunk.feeds, sum(1 for r in results if r.error), 0, 0)
+        for group in _save_groups(results, self._max_save):
+            report = report.plus(await self._save_group(group))
+        chunk.claims.done()
         return report
 
     async def _read_all(self, feeds: Sequence[FeedRef]) -> list[FeedReadResult]:
