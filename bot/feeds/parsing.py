@@ -145,7 +145,11 @@ def _settle(
     done: asyncio.Future[list[ParsedFeed | FeedError]],
 ) -> None:
     """Hand each waiting reader its own result (or FeedError)."""
-    error = done.exception() if not done.cancelled() else asyncio.CancelledError()
+    if done.cancelled():  # the loop is shutting down: so are the readers
+        for _, future in job:
+            future.cancel()
+        return
+    error = done.exception()
     results = done.result() if error is None else [error] * len(job)
     for (_, future), result in zip(job, results, strict=True):
         if future.done():
