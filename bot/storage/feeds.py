@@ -37,25 +37,25 @@ class FeedStore:
     engine: AsyncEngine
 
     async def sync_default_feeds(self, feeds: Sequence[tuple[str, str]], now: datetime) -> None:
+        """Mark exactly `feeds` as the defaults, adding the new ones (a few statements for
+        any number of feeds: a bot may start with ten thousand)."""
+        f = t.feeds.c
         async with self.engine.begin() as conn:
             await conn.execute(update(t.feeds).values(is_default=False))
-            for url, name in feeds:
-                found = await conn.scalar(select(t.feeds.c.id).where(t.feeds.c.url == url))
-                if found is None:
-                    await conn.execute(
-                        insert(t.feeds).values(
-                            url=url,
-                            title=name,
-                            is_default=True,
-                            next_poll_at=now,
-                            error_count=0,
-                            created_at=now,
-                        )
-                    )
-                else:
-                    await conn.execute(
-                        update(t.feeds).where(t.feeds.c.id == found).values(is_default=True)
-                    )
+            urls = list(dict.fromkeys(url for url, _ in feeds))
+            known: set[str] = set()
+            for i in range(0, len(urls), 500):
+                chunk = urls[i : i + 500]
+                known.update((await conn.execute(select(f.url).where(f.url.in_(chunk)))).scalars())
+                await conn.execute(update(t.feeds).where(f.url.in_(chunk)).values(is_default=True))
+            names = dict(reversed(list(feeds)))  # the first name of a listed-twice url
+            fresh = [
+                {"url": url, "title": names[url], "is_default": True, "next_poll_at": now,
+                 "error_count": 0, "created_at": now}
+                for url in urls if url not in known
+            ]  # fmt: skip
+            if fresh:
+                await conn.execute(insert(t.feeds), fresh)
 
     async def due_feeds(
         self, now: datetime, limit: int, *, worker: str = "", lease: timedelta = POLL_LEASE
