@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.console.app import ConsoleRuntime
+from bot.feeds.parsing import ParsePool, default_workers
 from bot.feeds.reader import HttpFeedReader, check_feed
 from bot.logs import setup_logging
 from bot.scheduler import build_scheduler
@@ -145,6 +146,8 @@ def ensure_sqlite_dir(url: str) -> None:
 
 
 def _reader(settings: Settings) -> HttpFeedReader:
+    workers = settings.parse_workers
+    workers = default_workers() if workers is None else workers
     return HttpFeedReader(
         allow_private=settings.allow_private_feeds,
         timeout=settings.fetch_timeout_seconds,
@@ -153,6 +156,8 @@ def _reader(settings: Settings) -> HttpFeedReader:
         max_redirects=settings.max_redirects,
         interval=timedelta(minutes=settings.poll_interval_minutes),
         max_connections=settings.poll_concurrency,
+        max_items=settings.max_items_per_feed,
+        parse_pool=ParsePool(workers) if workers > 0 else None,
     )
 
 
@@ -191,8 +196,11 @@ async def _poller(
 ) -> Poller:
     """The poller, with its story index rebuilt from the stored window."""
     window = timedelta(hours=settings.story_window_hours)
+    # A lease of one tick: a bot restarted after a crash polls again within one tick.
     poller = Poller(store, reader, rules, clock, window=window,
-                    concurrency=settings.poll_concurrency)  # fmt: skip
+                    concurrency=settings.poll_concurrency,
+                    lease=timedelta(seconds=settings.poll_tick_seconds),
+                    max_articles_per_save=settings.max_articles_per_transaction)  # fmt: skip
     await poller.restore()
     return poller
 
@@ -219,6 +227,7 @@ def _feed_check(settings: Settings, clock: Clock) -> FeedCheck:
             now=clock.now(),
             fetch_timeout=settings.fetch_timeout_seconds,
             max_bytes=settings.max_feed_bytes,
+            max_items=settings.max_items_per_feed,
         )
         return result.title, result.error
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.core.alerts import PlannedMessage
-from bot.core.codec import to_payload
 from bot.core.models import MessageKind
 from bot.services.ports import FeedReadResult
 from bot.services.store_port import PollBatch, StoredArticle, StoryRecord
 from bot.storage import tables as t
+from bot.storage.poll_messages import save_messages
 
 
 class PollStore:
@@ -34,8 +32,7 @@ class PollStore:
             await _insert_ignoring_duplicates(
                 conn, t.articles, [_article_row(stored, now) for stored in batch.articles]
             )
-            for story_id, record in batch.stories.items():
-                await _save_story(conn, story_id, record)
+            await _save_stories(conn, batch.stories)
             await _insert_ignoring_duplicates(
                 conn,
                 t.story_matches,
@@ -49,8 +46,7 @@ class PollStore:
                     for m in batch.matches
                 ],
             )
-            for message in batch.messages:
-                await _save_message(conn, message, now)
+            await save_messages(conn, batch.messages, now)
 
 
 async def _insert_ignoring_duplicates(
@@ -93,6 +89,8 @@ _UNCHANGED = (
         error_count=0,
         last_error=None,
         last_ok_at=bindparam("now"),
+        claimed_by=None,
+        claimed_until=None,
     )
 )
 _CHANGED = _UNCHANGED.values(
@@ -107,6 +105,8 @@ _FAILED = (
         next_poll_at=bindparam("next_poll_at"),
         error_count=_FEED.error_count + 1,
         last_error=bindparam("error"),
+        claimed_by=None,
+        claimed_until=None,
     )
 )
 
@@ -147,82 +147,49 @@ def _article_row(stored: StoredArticle, now: datetime) -> dict[str, Any]:
     }
 
 
-async def _save_story(conn: AsyncConnection, story_id: str, record: StoryRecord) -> None:
-    view = record.view
-    values = {
-        "headline": view.headline,
-        "url": view.url,
-        "summary": view.summary,
-        "sources": [asdict(s) for s in view.sources],
-        "last_seen": record.last_seen,
-    }
-    grown = t.stories.c.developments + record.new_developments
-    changed = await conn.execute(
-        update(t.stories).where(t.stories.c.id == story_id).values(developments=grown, **values)
+_STORY = t.stories.c
+_GROW = (
+    update(t.stories)
+    .where(_STORY.id == bindparam("sid"))
+    .values(
+        headline=bindparam("headline"),
+        url=bindparam("url"),
+        summary=bindparam("summary"),
+        sources=bindparam("sources"),
+        last_seen=bindparam("last_seen"),
+        developments=_STORY.developments + bindparam("grown"),
     )
-    if changed.rowcount == 0:
-        await conn.execute(
-            insert(t.stories).values(
-                id=story_id,
-                first_seen=record.first_seen,
-                developments=record.new_developments,
-                **values,
-            )
+)
+
+
+async def _save_stories(conn: AsyncConnection, stories: dict[str, StoryRecord]) -> None:
+    """One query for which stories exist, then one executemany update and one insert."""
+    ids = list(stories)
+    existing: set[str] = set()
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        existing.update(
+            (await conn.execute(select(_STORY.id).where(_STORY.id.in_(chunk)))).scalars()
         )
-
-
-def _same_message(m: PlannedMessage) -> Any:
-    c = t.outbox.c
-    return and_(
-        c.chat_id == m.chat_id,
-        c.story_id == m.story_id,
-        c.kind == m.kind.value,
-        c.dedup_key == m.dedup_key,
-    )
-
-
-async def _save_message(conn: AsyncConnection, m: PlannedMessage, now: datetime) -> None:
-    payload: dict[str, Any] | None = to_payload(m.message)
-    if m.kind is MessageKind.SOURCES:
-        payload = await _edit_payload(conn, m, to_payload(m.message))
-    if payload is None:
-        return  # the alert is not out yet: it will show the new sources itself
-    status = "held" if m.held else "pending"
-    row = (await conn.execute(select(t.outbox.c.id).where(_same_message(m)))).first()
-    if row is None:
-        await conn.execute(insert(t.outbox).values(
-            chat_id=m.chat_id, story_id=m.story_id, kind=m.kind.value, dedup_key=m.dedup_key,
-            payload=payload, status=status, attempts=0, next_attempt_at=m.not_before,
-            deferred=m.deferred, created_at=now,
-        ))  # fmt: skip
-    elif m.kind is MessageKind.SOURCES:
-        # One edit row per chat and story carries the latest sources; re-arm it.
-        await conn.execute(update(t.outbox).where(t.outbox.c.id == row.id).values(
-            payload=payload, status=status, attempts=0, next_attempt_at=m.not_before))  # fmt: skip
-    # Any other existing row: the same message was already planned; never twice.
-
-
-async def _edit_payload(
-    conn: AsyncConnection, m: PlannedMessage, payload: dict[str, Any]
-) -> dict[str, Any] | None:
-    """An edit changes the story part only: the chat keeps the snippet of its own match.
-    None when the alert is still unsent and was updated in place instead."""
-    alert = await _alert_row(conn, m)
-    if alert is None:
-        return payload
-    edited = {**alert.payload, "story": payload["story"]}
-    if alert.status not in ("pending", "held"):
-        return edited
-    await conn.execute(update(t.outbox).where(t.outbox.c.id == alert.id).values(payload=edited))
-    return None
-
-
-async def _alert_row(conn: AsyncConnection, m: PlannedMessage) -> Any:
-    c = t.outbox.c
-    query = select(c.id, c.status, c.payload).where(
-        c.chat_id == m.chat_id, c.story_id == m.story_id, c.kind == MessageKind.ALERT.value
-    )
-    return (await conn.execute(query)).first()
+    grown, fresh = [], []
+    for story_id, record in stories.items():
+        view = record.view
+        values = {
+            "headline": view.headline,
+            "url": view.url,
+            "summary": view.summary,
+            "sources": [{"name": s.name, "url": s.url} for s in view.sources],
+            "last_seen": record.last_seen,
+        }
+        if story_id in existing:
+            grown.append({"sid": story_id, "grown": record.new_developments, **values})
+        else:
+            fresh.append({"id": story_id, "first_seen": record.first_seen,
+                          "developments": record.new_developments, **values})  # fmt: skip
+    if grown:
+        await conn.execute(_GROW, grown)
+    if fresh:
+        await conn.execute(insert(t.stories), fresh)
 
 
 __all__ = ["PollStore", "StoryRecord"]
