@@ -7,7 +7,10 @@ POST /cycle moves to the next cycle. Prints the port on stdout when ready.
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import sys
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -70,6 +73,27 @@ class Farm:
     async def next_cycle(self, request: web.Request) -> web.Response:
         self.cycle += 1
         return web.Response(text=str(self.cycle))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_farm(port: int, churn: int = 50) -> subprocess.Popen[str]:
+    """This script as a separate process (its CPU is not the client's); returns when ready."""
+    farm = subprocess.Popen(
+        [sys.executable, __file__, str(churn), str(port)], stdout=subprocess.PIPE, text=True
+    )
+    assert farm.stdout is not None and farm.stdout.readline().strip() == "ready"
+    return farm
+
+
+def next_cycle(port: int) -> None:
+    """Tell the farm at `port` to move on: every `churn`-th feed gains an item."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/cycle", method="POST")
+    urllib.request.urlopen(request).read()
 
 
 def main() -> None:

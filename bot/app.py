@@ -13,11 +13,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol, TextIO
 
+from pydantic import SecretStr
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.console.app import ConsoleRuntime
 from bot.core.outbox import RetryPolicy
+from bot.feeds.parsing import ParsePool, default_workers
 from bot.feeds.reader import HttpFeedReader, check_feed
+from bot.logs import setup_logging
 from bot.scheduler import build_scheduler
 from bot.services.commands import CommandService
 from bot.services.delivery import Deliverer
@@ -48,6 +52,22 @@ class Runtime(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+
+def configure_logging(settings: Settings) -> None:
+    """Logging for a run: the configured level, every secret kept out (see bot.logs)."""
+    setup_logging(settings.log_level, secrets=secret_values(settings))
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Every configured secret: tokens, signing and webhook secrets, the database password."""
+    fields = (getattr(settings, name) for name in type(settings).model_fields)
+    values = [value.get_secret_value() for value in fields if isinstance(value, SecretStr)]
+    try:
+        password = make_url(settings.database_url).password
+    except ArgumentError:
+        password = None
+    return values + ([str(password)] if password else [])
 
 
 def _secret(value: object) -> str:
@@ -137,6 +157,8 @@ def retry_policy(settings: Settings) -> RetryPolicy:
 
 
 def _reader(settings: Settings) -> HttpFeedReader:
+    workers = settings.parse_workers
+    workers = default_workers() if workers is None else workers
     return HttpFeedReader(
         allow_private=settings.allow_private_feeds,
         timeout=settings.fetch_timeout_seconds,
@@ -145,6 +167,8 @@ def _reader(settings: Settings) -> HttpFeedReader:
         max_redirects=settings.max_redirects,
         interval=timedelta(minutes=settings.poll_interval_minutes),
         max_connections=settings.poll_concurrency,
+        max_items=settings.max_items_per_feed,
+        parse_pool=ParsePool(workers) if workers > 0 else None,
     )
 
 
@@ -184,8 +208,11 @@ async def _poller(
 ) -> Poller:
     """The poller, with its story index rebuilt from the stored window."""
     window = timedelta(hours=settings.story_window_hours)
+    # A lease of one tick: a bot restarted after a crash polls again within one tick.
     poller = Poller(store, reader, rules, clock, window=window,
-                    concurrency=settings.poll_concurrency)  # fmt: skip
+                    concurrency=settings.poll_concurrency,
+                    lease=timedelta(seconds=settings.poll_tick_seconds),
+                    max_articles_per_save=settings.max_articles_per_transaction)  # fmt: skip
     await poller.restore()
     return poller
 
@@ -212,6 +239,7 @@ def _feed_check(settings: Settings, clock: Clock) -> FeedCheck:
             now=clock.now(),
             fetch_timeout=settings.fetch_timeout_seconds,
             max_bytes=settings.max_feed_bytes,
+            max_items=settings.max_items_per_feed,
         )
         return result.title, result.error
 

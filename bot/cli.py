@@ -49,11 +49,10 @@ def _settings_or_exit() -> Settings:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bot.app import run
-    from bot.logs import setup_logging
+    from bot.app import configure_logging, run
 
     settings = _settings_or_exit()
-    setup_logging(settings.log_level)
+    configure_logging(settings)
     asyncio.run(run(settings))
     return 0
 

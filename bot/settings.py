@@ -74,6 +74,14 @@ class Settings(BaseSettings):
     max_feed_bytes: int = Field(default=5_000_000, ge=10_000)
     max_redirects: int = Field(default=5, ge=0, le=20)
     allow_private_feeds: bool = False
+    # Feeds are parsed in this many worker processes; unset: cores - 1 (at least 1);
+    # 0: in a thread of the bot's process (tests, tiny deployments).
+    parse_workers: int | None = Field(default=None, ge=0, le=64)
+    # Only the newest this many items of a feed are read (a feed may list 100,000).
+    max_items_per_feed: int = Field(default=500, ge=1, le=100_000)
+    # A poll saves its results in transactions of about this many new articles, so a big
+    # ingest never holds the database (SQLite's single write lock) for long.
+    max_articles_per_transaction: int = Field(default=2_000, ge=1, le=100_000)
     max_rules_per_chat: int = Field(default=50, ge=1, le=10_000)
     # /addfeed checks one chat may have running at once (each answers "checking…", then later)
     max_feed_checks_per_chat: int = Field(default=3, ge=1, le=100)

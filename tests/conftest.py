@@ -22,6 +22,9 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     for name in list(os.environ):
         if (name.startswith(prefixes) or name == "DATABASE_URL") and name not in _KEEP:
             monkeypatch.delenv(name)
+    # Feeds parse in a thread: a spawned parser process per app would add a second to
+    # every test. tests/integration/test_parse_pool.py covers the processes.
+    monkeypatch.setenv("STORYWATCH_PARSE_WORKERS", "0")
     monkeypatch.chdir(tmp_path)
     yield
 

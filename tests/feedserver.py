@@ -46,6 +46,7 @@ class FeedServer:
         self._answers: dict[str, Answer] = {}
         self._lock = threading.Lock()
         self._released = threading.Event()  # lets hanging handlers finish at shutdown
+        self._arrived = threading.Condition(self._lock)  # notified on every request
         self.requests: list[Seen] = []
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
@@ -86,6 +87,13 @@ class FeedServer:
         with self._lock:
             return sum(1 for seen in self.requests if seen.path == path)
 
+    def wait_for_requests(self, path: str, count: int, timeout: float) -> bool:
+        """Block until `path` has had `count` requests (True), or `timeout` passes (False)."""
+        with self._arrived:
+            return self._arrived.wait_for(
+                lambda: sum(1 for seen in self.requests if seen.path == path) >= count, timeout
+            )
+
     def start(self) -> FeedServer:
         self._thread.start()
         return self
@@ -113,6 +121,7 @@ class FeedServer:
     def _answer_for(self, path: str, headers: Mapping[str, str]) -> Answer | None:
         with self._lock:
             self.requests.append(Seen(path, dict(headers)))
+            self._arrived.notify_all()
             return self._answers.get(path)
 
 

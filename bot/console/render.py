@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.display import digest_note, neutralise_bidi, story_outlets, update_outlets
 from bot.core.models import (
     AlertMessage,
     DigestMessage,
@@ -25,31 +26,31 @@ def bold_spans(highlight: Highlight, on: str = "**", off: str = "**") -> str:
     return "".join(out)
 
 
-def _sources(message: AlertMessage | UpdateMessage) -> str:
-    return "Sources: " + ", ".join(s.name for s in message.story.sources)
+def neutralised(lines: list[str]) -> list[str]:
+    """The lines with bidi controls from feed text neutralised (see `neutralise_bidi`)."""
+    return [neutralise_bidi(line) for line in lines]
 
 
 def render_alert(message: AlertMessage) -> list[str]:
     story = message.story
-    lines = [f"{story.headline}", f"  {story.url}"]
+    lines = [f"{story.headline}", f"  Sources: {story_outlets(story)}", f"  {story.url}"]
     if story.summary:
         lines.append(f"  {story.summary}")
     if message.highlight.text:
         lines.append(f"  Matched: {bold_spans(message.highlight)}")
-    lines += [
-        f"  {_sources(message)}",
-        f"  [Mute story]  [Sources ({len(story.sources)})]  story={story.story_id}",
-    ]
-    return lines
+    lines.append(f"  [Mute story]  [Sources ({len(story.sources)})]  story={story.story_id}")
+    return neutralised(lines)
 
 
 def render_update(message: UpdateMessage) -> list[str]:
-    return [
-        f"Update: {message.story.headline}",
-        f"  What's new: {message.whats_new}",
-        f"  From {message.source.name}: {message.source.url}",
-        f"  {_sources(message)}",
-    ]
+    return neutralised(
+        [
+            f"Update: {message.story.headline}",
+            f"  Sources: {update_outlets(message)}",
+            f"  What's new: {message.whats_new}",
+            f"  From {message.source.name}: {message.source.url}",
+        ]
+    )
 
 
 def render_digest(message: DigestMessage) -> list[str]:
@@ -57,18 +58,18 @@ def render_digest(message: DigestMessage) -> list[str]:
     for section in message.sections:
         lines.append(f"  {section.title}")
         for item in section.items:
-            extra = f", {item.developments} developments" if item.developments else ""
-            lines.append(f"   • {item.headline} ({item.source_count} sources{extra})")
+            note = digest_note(item)
+            lines.append(f"   • {item.headline}" + (f" ({note})" if note else ""))
             lines.append(f"     {item.url}")
             if item.summary:
                 lines.append(f"     {item.summary}")
     if message.more:
         lines.append(f"  …and {message.more} more")
-    return lines
+    return neutralised(lines)
 
 
 def render(message: OutboundMessage) -> list[str]:
-    """Terminal lines for any outbound message."""
+    """Terminal lines for any outbound message; bidi controls in feed text cannot spoof them."""
     if isinstance(message, AlertMessage):
         return render_alert(message)
     if isinstance(message, UpdateMessage):
@@ -76,10 +77,10 @@ def render(message: OutboundMessage) -> list[str]:
     if isinstance(message, DigestMessage):
         return render_digest(message)
     assert isinstance(message, NoticeMessage)
-    return [message.text, *(f"  • {s.headline} {s.url}" for s in message.stories)]
+    return neutralised([message.text, *(f"  • {s.headline} {s.url}" for s in message.stories)])
 
 
 def render_reply(reply: CommandReply) -> list[str]:
     """A command reply, with buttons shown as [label] (press with /press DATA)."""
     buttons = "  ".join(f"[{b.label} → /press {b.data}]" for b in reply.buttons)
-    return [*reply.text.splitlines(), *([buttons] if buttons else [])]
+    return neutralised([*reply.text.splitlines(), *([buttons] if buttons else [])])

@@ -10,11 +10,13 @@ from bot.core.query import Term
 from bot.core.text import one_edit_apart, one_edit_words, plural_forms
 
 FUZZY_MIN_LETTERS = 6
+MAX_PHRASE_VARIANTS = 32  # singular/plural combinations indexed per phrase (see _phrase_patterns)
 TITLE, TEXT = 1, 2  # field bits: a term found in the title, in the text, or both (3)
 # What a pattern stands for is packed in one int, "code" (a tuple of codes when terms share a
 # pattern): term id << 21 | anchor bit << 20 | pattern size. Plain ints, unlike a tuple per
 # pattern, cost the garbage collector nothing and keep a 100,000-rule build fast. The anchor bit
-# marks the first token of a fuzzy phrase, whose other tokens are checked where it is found.
+# marks a pattern holding only the first tokens of a term (a fuzzy or a long phrase): the
+# term's tokens are checked where it is found.
 # Size 0 means "one token": the hit starts after the previous space (fuzzy forms share a code).
 # 20 bits hold any size: a query has at most 512 characters, and folding turns one character
 # into at most 18 (U+FDFA).
@@ -29,18 +31,21 @@ class TermAutomaton:
     """Finds every occurrence of many terms in " tok tok tok " strings in one pass.
 
     A term of n tokens is the plain substring " t1 ... tn ", so it is added as that (plus its
-    plural variants). Fuzzy terms (~Anthony) add every word one letter away from their first
-    token, so they cost index size, not matching time. Terms are known by their position in
-    the sequence given to the constructor.
+    plural variants: of the last token for a word, of every token for a phrase). Fuzzy terms
+    (~Anthony) add every word one letter away from their first token, so they cost index size,
+    not matching time. Terms are known by their position in the sequence given to the
+    constructor.
     """
 
     __slots__ = ("_anchored", "_automaton", "_count")
 
     def __init__(self, terms: Sequence[Term]) -> None:
         self._count = len(terms)
-        # Only fuzzy phrases need their tokens at scan time, to check the ones after the first.
-        self._anchored = {i: t.tokens for i, t in enumerate(terms) if t.fuzzy and len(t.tokens) > 1}
-        self._automaton = _automaton(_patterns_of(terms))
+        patterns, anchored = _patterns_of(terms)
+        # Only fuzzy phrases and long phrases need their tokens at scan time, to check the
+        # ones after those their patterns hold.
+        self._anchored = {term_id: terms[term_id] for term_id in anchored}
+        self._automaton = _automaton(patterns)
 
     def __len__(self) -> int:
         return self._count
@@ -61,7 +66,7 @@ class TermAutomaton:
                 term_id = code >> _ID_SHIFT
                 end = last
                 if code & _ANCHOR:
-                    end = _fuzzy_sequence_at(joined, start, self._anchored[term_id])
+                    end = _sequence_at(joined, start, self._anchored[term_id])
                     if end < 0:
                         continue
                 fields[term_id] = fields.get(term_id, 0) | bit
@@ -69,12 +74,15 @@ class TermAutomaton:
         return fields, found
 
 
-def _patterns_of(terms: Sequence[Term]) -> dict[str, Value]:
-    """pattern -> the code (or codes) of the terms it stands for."""
+def _patterns_of(terms: Sequence[Term]) -> tuple[dict[str, Value], list[int]]:
+    """pattern -> the code (or codes) of the terms it stands for; and the anchored term ids."""
     patterns: dict[str, Value] = {}
+    anchored: list[int] = []
     for term_id, term in enumerate(terms):
         anchor, variants = _patterns(term)
         code = term_id << _ID_SHIFT | anchor
+        if anchor:
+            anchored.append(term_id)
         if term.fuzzy:
             # Hundreds of one-token forms per term: one shared code, added in one C call.
             fresh = dict.fromkeys(variants, code)
@@ -86,18 +94,34 @@ def _patterns_of(terms: Sequence[Term]) -> dict[str, Value]:
             known = patterns.setdefault(pattern, sized)
             if known != sized:  # the pattern of another term too
                 patterns[pattern] = (known, sized) if isinstance(known, int) else (*known, sized)
-    return patterns
+    return patterns, anchored
 
 
 def _patterns(term: Term) -> tuple[int, list[str]]:
     """Automaton keys for a term: its token sequence with plural variants, or fuzzy forms;
-    and the anchor bit if only its first token is in them."""
+    and the anchor bit if only its first tokens are in them."""
     words = term.tokens
     if term.fuzzy:
         return _fuzzy_patterns(words)
-    variants = [words]
-    if not term.phrase:
-        variants += [(*words[:-1], plural) for plural in plural_forms(words[-1])]
+    if term.phrase:
+        return _phrase_patterns(words)
+    variants = [words, *((*words[:-1], plural) for plural in plural_forms(words[-1]))]
+    return 0, [" " + " ".join(variant) + " " for variant in variants]
+
+
+def _phrase_patterns(words: tuple[str, ...]) -> tuple[int, list[str]]:
+    """Every combination of each token's singular and plural forms ("air defenses").
+
+    The combinations multiply with the phrase's length, so past MAX_PHRASE_VARIANTS only the
+    first tokens' combinations are indexed (anchor bit), and the rest are checked where those
+    are found; a phrase that long is rare enough in text for that to cost nothing.
+    """
+    variants: list[tuple[str, ...]] = [()]
+    for word in words:
+        forms = [word, *plural_forms(word)]
+        if variants != [()] and len(variants) * len(forms) > MAX_PHRASE_VARIANTS:
+            return _ANCHOR, [" " + " ".join(variant) + " " for variant in variants]
+        variants = [(*variant, form) for variant in variants for form in forms]
     return 0, [" " + " ".join(variant) + " " for variant in variants]
 
 
@@ -110,8 +134,7 @@ def _fuzzy_patterns(words: tuple[str, ...]) -> tuple[int, list[str]]:
     """
     first = words[0]
     variants = {first, *(one_edit_words(first) if _is_fuzzy_token(first) else ())}
-    if len(words) == 1:
-        variants.update(plural_forms(first))
+    variants.update(plural_forms(first))
     return (0 if len(words) == 1 else _ANCHOR), [f" {variant} " for variant in variants]
 
 
@@ -129,15 +152,19 @@ def _automaton(patterns: dict[str, Value]) -> ahocorasick.Automaton | None:
     return automaton
 
 
-def _fuzzy_sequence_at(joined: str, start: int, wanted: tuple[str, ...]) -> int:
-    """End of the tokens from `start` matching `wanted` (6+ letters: within one edit), or -1."""
+def _sequence_at(joined: str, start: int, term: Term) -> int:
+    """End of the tokens from `start` matching the term's, or -1. A token matches in a plural
+    form too, and for a fuzzy term within one edit if it has 6+ letters."""
     end = start - 1
-    for target in wanted:
+    for target in term.tokens:
         end = joined.find(" ", start)
-        if end < 0:
-            return -1
-        word = joined[start:end]
-        if word != target and not (_is_fuzzy_token(target) and one_edit_apart(word, target)):
+        if end < 0 or not _token_matches(joined[start:end], target, term.fuzzy):
             return -1
         start = end + 1
     return end
+
+
+def _token_matches(word: str, target: str, fuzzy: bool) -> bool:
+    if word == target or word in plural_forms(target):
+        return True
+    return fuzzy and _is_fuzzy_token(target) and one_edit_apart(word, target)

@@ -24,9 +24,13 @@ class DigestEntry:
     headline: str
     url: str
     summary: str
-    source_count: int  # distinct outlets
+    outlets: tuple[str, ...]  # distinct outlet names, first reporter first
     developments: int
     last_seen: datetime
+
+    @property
+    def source_count(self) -> int:
+        return len(self.outlets)
 
 
 def one_line(text: str, limit: int = SUMMARY_LIMIT) -> str:
@@ -67,6 +71,7 @@ def _item(entry: DigestEntry) -> DigestItem:
         summary=one_line(entry.summary),
         source_count=entry.source_count,
         developments=entry.developments,
+        outlets=entry.outlets,
     )
 
 

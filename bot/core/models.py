@@ -151,6 +151,7 @@ class DigestItem:
     summary: str
     source_count: int
     developments: int
+    outlets: tuple[str, ...] = ()  # distinct outlet names, first reporter first
 
 
 @dataclass(frozen=True, slots=True)

@@ -242,10 +242,10 @@ def describe_query_language() -> str:
 
 
 _HELP = """\
-Watch queries (case, accents and hyphens do not matter; whole words only):
+Watch queries (case, accents, hyphens and invisible characters do not matter; whole words):
   S-400                 the word: S-400, S400, S 400, S-400s, S-400's
   Cavusoglu             also matches Çavuşoğlu, CAVUSOGLU, Cavusoglu's
-  "air defense system"  the exact phrase
+  "air defense system"  the words in this order (plurals too: air defense systems)
   Blinken Turkey        both words (same as Blinken AND Turkey)
   Blinken OR Cavusoglu  either word (| works too)
   S-400 -India          S-400 but not India (NOT India works too)

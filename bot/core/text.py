@@ -26,9 +26,15 @@ class Token:
 
 @lru_cache(maxsize=16384)
 def _fold_char(char: str) -> str:
-    """Fold one character: casefold, decompose (NFKD), drop marks, casefold again."""
+    """Fold one character: casefold, decompose (NFKD), drop marks, casefold again.
+
+    Invisible format characters (category Cf: zero-width space and joiners, word joiner,
+    BOM, soft hyphen, bidi controls) fold to nothing, so "Zor\u200bblax" is one word.
+    """
     if char == "ı":  # Turkish dotless i has no decomposition; users type it as "i"
         return "i"
+    if unicodedata.category(char) == "Cf":
+        return ""  # they show nothing, so they must not split (or hide) a word
     # Casefold first so "İ" becomes "i" + combining dot (dropped below); casefold again because
     # compatibility decomposition can yield capitals (e.g. "ℌ" -> "H").
     decomposed = unicodedata.normalize("NFKD", char.casefold())
@@ -42,7 +48,10 @@ def _fold_table(text: str) -> dict[int, str]:
 
 
 def fold(text: str) -> str:
-    """Case-, diacritic- and compatibility-insensitive form: "Çavuşoğlu" -> "cavusoglu"."""
+    """Case-, diacritic- and compatibility-insensitive form: "Çavuşoğlu" -> "cavusoglu".
+
+    Invisible format characters are dropped (see `_fold_char`).
+    """
     if text.isascii():
         return text.lower()
     return text.translate(_fold_table(text)).lower()

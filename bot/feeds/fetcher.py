@@ -10,11 +10,13 @@ import zlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
-import httpx
+import aiohttp
 
-from bot.feeds.safety import Refused, VettedTransport, check_url
+from bot.feeds.safety import Refused, check_url
+from bot.feeds.transport import AiohttpTransport, HttpxTransport, RawResponse, Transport
 
 DEFAULT_USER_AGENT = "storywatch/0.1 (news alert bot; feed reader)"
 _ACCEPT = (
@@ -37,7 +39,7 @@ class FetchResult:
 
     url: str  # after redirects
     status: int
-    headers: httpx.Headers
+    headers: Mapping[str, str]
     body: bytes = b""
 
     @property
@@ -45,9 +47,9 @@ class FetchResult:
         return self.status == 304
 
 
-def is_modified(response: httpx.Response) -> bool:
+def is_modified(status: int) -> bool:
     """False when the server answered our conditional GET with 304 Not Modified."""
-    return response.status_code != 304
+    return status != 304
 
 
 def retry_after(headers: Mapping[str, str], now: datetime) -> timedelta | None:
@@ -111,7 +113,7 @@ async def read_capped(chunks: AsyncIterator[bytes], encoding: str, max_bytes: in
     """Decode `chunks` (raw body bytes) and stop as soon as the DECODED size passes `max_bytes`.
 
     Decompression is bounded per step (max_length), so a gzip bomb costs at most
-    `max_bytes` of memory: httpx's own decoder would inflate a whole network chunk at once.
+    `max_bytes` of memory: an HTTP client's own decoder inflates a whole network chunk at once.
     """
     inflater = _inflater(encoding)
     body = bytearray()
@@ -141,8 +143,10 @@ def _inflate(inflater: zlib._Decompress | None, raw: bytes, room: int) -> bytes:
 class Fetcher:
     """Fetches feed documents safely; `fetch` raises only `FetchError`.
 
-    With `transport` given (tests), connections bypass the address check; the scheme
-    check and everything else still apply.
+    With `transport` given (tests: an httpx transport), connections bypass the address
+    check; the scheme check and everything else still apply. Concurrency is capped here,
+    overall and per host, so a request never queues inside the connection pool: its
+    deadline starts when it may open (or reuse) a connection, not when it was queued.
     """
 
     def __init__(
@@ -154,7 +158,7 @@ class Fetcher:
         per_host: int = 4,
         max_redirects: int = 5,
         user_agent: str = DEFAULT_USER_AGENT,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Any = None,
         max_connections: int = 100,
     ) -> None:
         self._timeout = timeout
@@ -162,25 +166,24 @@ class Fetcher:
         self._per_host = per_host
         self._max_redirects = max_redirects
         self._slots: dict[str, asyncio.Semaphore] = {}
-        self._client = httpx.AsyncClient(
-            # Callers keep concurrency within the pool: requests queued inside httpcore's
-            # pool are rescanned on every connection event (quadratic with thousands of feeds).
-            transport=transport
-            or VettedTransport(allow_private=allow_private, max_connections=max_connections),
-            timeout=httpx.Timeout(timeout),
-            follow_redirects=False,  # each hop is re-checked by our own loop
-            trust_env=False,  # no proxies from the environment: see VettedTransport
-            headers={"User-Agent": user_agent, "Accept": _ACCEPT},
-        )
+        self._connections = asyncio.Semaphore(max_connections)
+        self._transport: Transport = (
+            HttpxTransport(transport, user_agent=user_agent)
+            if transport is not None
+            else AiohttpTransport(
+                allow_private=allow_private, max_connections=max_connections,
+                user_agent=user_agent,
+            )
+        )  # fmt: skip
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._transport.aclose()
 
     async def fetch(
         self, url: str, *, now: datetime, etag: str | None = None, last_modified: str | None = None
     ) -> FetchResult:
         """GET `url` (conditionally), following at most `max_redirects` checked redirects."""
-        headers = {"Accept-Encoding": "gzip, deflate"}
+        headers = {"Accept": _ACCEPT, "Accept-Encoding": "gzip, deflate"}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -199,65 +202,55 @@ class Fetcher:
     async def _guarded_hop(
         self, url: str, headers: dict[str, str], now: datetime
     ) -> FetchResult | str:
-        """One request under the host's concurrency cap and a whole-request deadline."""
+        """One request under the host's and the pool's caps, with a whole-request deadline."""
         host = urlsplit(url).hostname or ""
         slot = self._slots.setdefault(host, asyncio.Semaphore(self._per_host))
-        async with slot:
+        async with slot, self._connections:
             try:
                 async with asyncio.timeout(self._timeout):
                     return await self._hop(url, headers, now)
-            except (TimeoutError, httpx.TimeoutException):
+            except FetchError:
+                raise
+            except TimeoutError:
                 raise FetchError(f"timed out after {self._timeout:g}s") from None
             except Refused as exc:
                 raise FetchError(str(exc)) from None
-            except socket.gaierror:
+            except (aiohttp.ClientConnectorDNSError, socket.gaierror):
                 raise FetchError(f"could not resolve {host}") from None
-            except (httpx.HTTPError, OSError) as exc:
+            except Exception as exc:  # the transport's own errors: one line, never a traceback
+                if isinstance(exc.__cause__, Refused):
+                    raise FetchError(str(exc.__cause__)) from None
                 raise FetchError(_network_error(host, exc)) from None
 
     async def _hop(self, url: str, headers: dict[str, str], now: datetime) -> FetchResult | str:
         """A FetchResult, or the next URL when the answer is a redirect."""
-        async with self._client.stream("GET", url, headers=headers) as response:
-            if response.is_redirect and "location" in response.headers:
-                return str(response.url.join(response.headers["location"]))
-            if response.status_code == 304:
-                return FetchResult(str(response.url), 304, response.headers)
+        async with self._transport.get(url, headers) as response:
+            location = response.headers.get("location")
+            if response.status in (301, 302, 303, 307, 308) and location:
+                return urljoin(response.url, location.strip())
+            if not is_modified(response.status):
+                return FetchResult(response.url, 304, response.headers)
             check_status(response, now)
             length = response.headers.get("content-length", "")
             if length.isdigit() and int(length) > self._max_bytes:
                 raise FetchError(f"response larger than {size_label(self._max_bytes)}")
-            body = await read_capped(*_raw_body(response), self._max_bytes)
-            return FetchResult(str(response.url), response.status_code, response.headers, body)
+            body = await read_capped(response.chunks, response.content_encoding, self._max_bytes)
+            return FetchResult(response.url, response.status, response.headers, body)
 
 
-def _raw_body(response: httpx.Response) -> tuple[AsyncIterator[bytes], str]:
-    """The body's raw chunks and their Content-Encoding.
-
-    A response built in memory (httpx.MockTransport in tests) arrives already read and
-    decoded; only then is its content taken as is.
-    """
-    if response.is_stream_consumed:
-        return _single(response.content), ""
-    return response.aiter_raw(), response.headers.get("content-encoding", "")
-
-
-async def _single(data: bytes) -> AsyncIterator[bytes]:
-    yield data
-
-
-def check_status(response: httpx.Response, now: datetime) -> None:
+def check_status(response: RawResponse, now: datetime) -> None:
     """Raise `FetchError` for any non-2xx answer, with the wait a 429/503 asked for."""
-    status, host = response.status_code, response.url.host
+    status, host = response.status, urlsplit(response.url).hostname
     if status in (429, 503):
         wait = retry_after(response.headers, now)
         shown = "" if wait is None else f" (retry after {int(wait.total_seconds())}s)"
         raise FetchError(f"HTTP {status} from {host}{shown}", retry_after=wait)
-    if not response.is_success:
+    if not 200 <= status < 300:
         raise FetchError(f"HTTP {status} from {host}")
 
 
 def _network_error(host: str, exc: Exception) -> str:
-    if isinstance(exc, httpx.ConnectError | ConnectionError):
+    if isinstance(exc, aiohttp.ClientConnectorError | ConnectionError):
         return f"could not connect to {host}"
     detail = str(exc).splitlines()[0][:100] if str(exc) else type(exc).__name__
     return f"network error talking to {host}: {detail}"

@@ -23,7 +23,8 @@ import feedparser
 from bot.core.models import Article
 from bot.core.plaintext import normalise_space, plain_text
 from bot.core.summarize import is_boilerplate
-from bot.feeds.safety import UnsafeXML, check_xml, decoded_prefix
+from bot.feeds.itemcap import cut_items
+from bot.feeds.xmlguard import UnsafeXML, check_xml, decoded_prefix
 
 MAX_TEXT_CHARS = 20_000  # a full-content feed can carry a book per item; matching needs far less
 # Query keys that only say how a reader arrived. Plain "ref" is kept: some sites use it
@@ -56,9 +57,17 @@ class ParsedFeed:
 
 
 def parse_feed(
-    body: bytes, *, feed_url: str, feed_id: int, now: datetime, content_type: str | None = None
+    body: bytes,
+    *,
+    feed_url: str,
+    feed_id: int,
+    now: datetime,
+    content_type: str | None = None,
+    max_items: int | None = None,
 ) -> ParsedFeed:
-    """Parse one feed document; raises `FeedError` (only) for anything unusable."""
+    """Parse one feed document; raises `FeedError` (only) for anything unusable.
+
+    With `max_items`, at most that many articles come back: the newest (see `itemcap`)."""
     if not body.strip():
         raise FeedError("not a feed: the response is empty")
     if body.startswith(b"\x1f\x8b"):
@@ -69,6 +78,8 @@ def parse_feed(
         raise FeedError(str(exc)) from None
     if _HTML_PAGE.match(decoded_prefix(body, 4096)):
         raise FeedError("not a feed: looks like an HTML page")
+    if max_items is not None:
+        body = cut_items(body, max_items)
     try:
         parsed = _run_feedparser(body, feed_url, content_type)
     except Exception as exc:  # third-party code on hostile input: still one clear line
@@ -80,6 +91,8 @@ def parse_feed(
     title = plain_text(str(feed.get("title") or "")) or None
     source = title or (urlsplit(feed_url).hostname or feed_url)
     articles = _unique(to_article(e, feed_url, feed_id, source, now) for e in entries)
+    if max_items is not None and len(articles) > max_items:
+        articles = sorted(articles, key=lambda a: a.published, reverse=True)[:max_items]
     return ParsedFeed(title, tuple(articles), _ttl(feed))
 
 

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-
-import httpx
+from typing import Any
 
 from bot.core.cadence import DEFAULT_INTERVAL, next_poll_at
 from bot.core.models import Article
@@ -24,9 +23,14 @@ from bot.feeds.fetcher import (
     size_label,
 )
 from bot.feeds.parser import FeedError, ParsedFeed, parse_feed
+from bot.feeds.parsing import ParsePool, ParseRequest
 from bot.services.ports import FeedReadResult, FeedRef
 
 log = logging.getLogger(__name__)
+
+# Items read per feed: the newest this many. Real feeds list 10-100; a feed listing 100,000
+# would otherwise cost seconds of parsing and hundreds of MB for items nobody is alerted about.
+DEFAULT_MAX_ITEMS = 500
 
 
 class HttpFeedReader:
@@ -42,10 +46,13 @@ class HttpFeedReader:
         max_redirects: int = 5,
         interval: timedelta = DEFAULT_INTERVAL,
         user_agent: str = DEFAULT_USER_AGENT,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Any = None,
         max_connections: int = 100,
+        max_items: int | None = DEFAULT_MAX_ITEMS,
+        parse_pool: ParsePool | None = None,
     ) -> None:
         self._interval = interval
+        self._max_items, self._pool = max_items, parse_pool
         self._fetcher = Fetcher(
             allow_private=allow_private,
             timeout=timeout,
@@ -65,8 +72,16 @@ class HttpFeedReader:
     ) -> None:
         await self.aclose()
 
+    @property
+    def parser_processes(self) -> list[int]:
+        """Process ids of the parse workers (a benchmark counts their CPU as the bot's)."""
+        return self._pool.processes if self._pool is not None else []
+
     async def aclose(self) -> None:
+        """Close connections and the parse pool (the reader owns the pool it was given)."""
         await self._fetcher.aclose()
+        if self._pool is not None:
+            await asyncio.to_thread(self._pool.close)
 
     async def read(self, feed: FeedRef, now: datetime) -> FeedReadResult:
         """Fetch (conditionally) and parse one feed; failures come back as `error`."""
@@ -76,7 +91,7 @@ class HttpFeedReader:
             )
             if fetched.not_modified:
                 return self._success(feed, now, fetched, None)
-            parsed = await parse_in_thread(fetched.body, feed.url, feed.id, now, fetched)
+            parsed = await self._parse(fetched, feed, now)
         except FetchError as exc:
             return self._failure(feed, now, str(exc), exc.retry_after)
         except FeedError as exc:
@@ -85,6 +100,18 @@ class HttpFeedReader:
             log.exception("unexpected error reading feed %s", feed.url)
             return self._failure(feed, now, f"unexpected error: {type(exc).__name__}", None)
         return self._success(feed, now, fetched, parsed)
+
+    async def _parse(self, fetched: FetchResult, feed: FeedRef, now: datetime) -> ParsedFeed:
+        """In the worker processes when there are some, else in a thread."""
+        if self._pool is None:
+            return await parse_in_thread(
+                fetched.body, feed.url, feed.id, now, fetched, max_items=self._max_items
+            )
+        request = ParseRequest(
+            fetched.body, fetched.url, feed.id, now, fetched.headers.get("content-type"),
+            self._max_items,
+        )  # fmt: skip
+        return await self._pool.parse(request)
 
     def _success(
         self, feed: FeedRef, now: datetime, fetched: FetchResult, parsed: ParsedFeed | None
@@ -122,14 +149,16 @@ class HttpFeedReader:
 
 
 async def parse_in_thread(
-    body: bytes, feed_url: str, feed_id: int, now: datetime, fetched: FetchResult | None = None
-) -> ParsedFeed:
+    body: bytes, feed_url: str, feed_id: int, now: datetime, fetched: FetchResult | None = None,
+    *, max_items: int | None = DEFAULT_MAX_ITEMS,
+) -> ParsedFeed:  # fmt: skip
     """Parse off the event loop: a 5 MB feed takes feedparser most of a second."""
     content_type = fetched.headers.get("content-type") if fetched else None
     url = fetched.url if fetched else feed_url  # relative links resolve against the final URL
     return await asyncio.to_thread(
-        parse_feed, body, feed_url=url, feed_id=feed_id, now=now, content_type=content_type
-    )
+        parse_feed, body, feed_url=url, feed_id=feed_id, now=now, content_type=content_type,
+        max_items=max_items,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +183,8 @@ async def check_feed(
     allow_files: bool = False,
     fetch_timeout: float = 10.0,
     max_bytes: int = 5_000_000,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: Any = None,
+    max_items: int | None = DEFAULT_MAX_ITEMS,
 ) -> CheckResult:
     """Fetch and parse `source` once with every safety rule; never raises for feed problems.
 
@@ -163,11 +193,11 @@ async def check_feed(
     """
     try:
         if allow_files and "://" not in source:
-            parsed = await _parse_file(Path(source), now, max_bytes)
+            parsed = await _parse_file(Path(source), now, max_bytes, max_items)
         else:
             async with HttpFeedReader(
                 allow_private=allow_private, timeout=fetch_timeout, max_bytes=max_bytes,
-                transport=transport,
+                transport=transport, max_items=max_items,
             ) as reader:  # fmt: skip
                 result = await reader.read(FeedRef(id=0, url=source), now)
             return CheckResult(source, result.title, result.articles, result.error)
@@ -176,9 +206,11 @@ async def check_feed(
     return CheckResult(source, parsed.title, parsed.articles)
 
 
-async def _parse_file(path: Path, now: datetime, max_bytes: int) -> ParsedFeed:
+async def _parse_file(
+    path: Path, now: datetime, max_bytes: int, max_items: int | None
+) -> ParsedFeed:
     raw, uri = await asyncio.to_thread(_read_file, path, max_bytes)
-    return await parse_in_thread(raw, uri, 0, now)
+    return await parse_in_thread(raw, uri, 0, now, max_items=max_items)
 
 
 def _read_file(path: Path, max_bytes: int) -> tuple[bytes, str]:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.core.alerts import ChatTarget, plan_alerts
 from bot.core.matcher import highlight
 from bot.core.models import Article, Chat, Highlight, StoryKind, StoryView
 from bot.core.stories import Assignment, StoryIndex
+from bot.services.poll_leases import HeldClaims
 from bot.services.ports import Clock, FeedReader, FeedReadResult, FeedRef
 from bot.services.rulebook import ChatHit, RuleBook
 from bot.services.store_port import PollBatch, Store, StoredArticle, StoryRecord
@@ -45,6 +47,17 @@ class _BatchContext:
     audience: dict[int, frozenset[int] | None]
     chats: dict[int, Chat]
     now: datetime
+    # Each story's (outlet, link) pairs, built once: a story may list a thousand outlets.
+    outlets: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    """Feeds claimed together, being read (fetched and parsed)."""
+
+    feeds: int
+    claims: HeldClaims
+    reading: asyncio.Task[list[FeedReadResult]]
 
 
 class Poller:
@@ -60,9 +73,14 @@ class Poller:
         window: timedelta,
         concurrency: int = 64,
         chunk: int = 500,
+        lease: timedelta = timedelta(seconds=30),
+        max_articles_per_save: int = 2_000,
     ) -> None:
         self._store, self._reader, self._rules, self._clock = store, reader, rules, clock
         self._window, self._concurrency, self._chunk = window, concurrency, chunk
+        self._lease, self._max_save = lease, max_articles_per_save
+        # Claims are tied to this instance: a restarted bot is a new worker.
+        self.worker = uuid.uuid4().hex
         self.stories = StoryIndex(window=window)
 
     async def restore(self) -> None:
@@ -72,20 +90,55 @@ class Poller:
             self.stories.restore(stored.article, stored.story_id, stored.kind)
 
     async def poll_once(self) -> PollReport:
-        """Poll every due feed once, in chunks so memory stays flat with many feeds."""
+        """Poll every due feed once, in chunks so memory stays flat with many feeds.
+
+        Pipelined: the next chunk is fetched and parsed (in the parser processes) while
+        this one is planned and saved, so both cores work; at most two chunks are in flight.
+        """
         await self._rules.refresh()
         total = PollReport(0, 0, 0, 0)
         polled: set[int] = set()
-        while feeds := await self._store.due_feeds(self._clock.now(), self._chunk):
-            # Each feed at most once per cycle, even if its next poll time were still due.
-            feeds = [f for f in feeds if f.id not in polled]
-            if not feeds:
-                break
-            polled.update(f.id for f in feeds)
-            total = total.plus(await self._poll_chunk(feeds))
+        in_flight: list[_Chunk] = []
+        try:
+            while feeds := await self._claim(polled):
+                in_flight.append(self._start(feeds))
+                if len(in_flight) > 1:
+                    total = total.plus(await self._finish(in_flight[0]))
+                    in_flight.pop(0)
+            while in_flight:
+                total = total.plus(await self._finish(in_flight[0]))
+                in_flight.pop(0)
+        except BaseException:
+            for chunk in in_flight:
+                chunk.reading.cancel()
+                await chunk.claims.give_back()
+            raise
         return total
 
-    async def _poll_chunk(self, feeds: Sequence[FeedRef]) -> PollReport:
+    async def _claim(self, polled: set[int]) -> list[FeedRef]:
+        """The next chunk of due feeds, claimed; each feed at most once per cycle, even if
+        its next poll time were still due."""
+        feeds = await self._store.due_feeds(
+            self._clock.now(), self._chunk, worker=self.worker, lease=self._lease
+        )
+        feeds = [f for f in feeds if f.id not in polled]
+        polled.update(f.id for f in feeds)
+        return feeds
+
+    def _start(self, feeds: list[FeedRef]) -> _Chunk:
+        claims = HeldClaims(self._store, [f.id for f in feeds], self.worker, self._lease,
+                            self._clock)  # fmt: skip
+        return _Chunk(len(feeds), claims, asyncio.create_task(self._read_all(feeds)))
+
+    async def _finish(self, chunk: _Chunk) -> PollReport:
+        results = await chunk.reading
+        report = PollReport(chunk.feeds, sum(1 for r in results if r.error), 0, 0)
+        for group in _save_groups(results, self._max_save):
+            report = report.plus(await self._save_group(group))
+        chunk.claims.done()
+        return report
+
+    async def _read_all(self, feeds: Sequence[FeedRef]) -> list[FeedReadResult]:
         now = self._clock.now()
         gate = asyncio.Semaphore(self._concurrency)
 
@@ -93,7 +146,12 @@ class Poller:
             async with gate:
                 return await self._reader.read(feed, now)
 
-        results = list(await asyncio.gather(*(read(f) for f in feeds)))
+        return list(await asyncio.gather(*(read(f) for f in feeds)))
+
+    async def _save_group(self, results: list[FeedReadResult]) -> PollReport:
+        """Plan and save some feeds' results in one transaction of bounded size, so a big
+        ingest never holds the database's write lock for long."""
+        now = self._clock.now()
         batch = PollBatch(feed_results=results)
         fresh = await self._unseen([a for r in results for a in r.articles])
         recent = self._remember_old(fresh, batch, now)
@@ -103,8 +161,7 @@ class Poller:
         except Exception:
             await self.restore()  # the index saw articles that were not stored: forget them
             raise
-        errors = sum(1 for r in results if r.error)
-        return PollReport(len(feeds), errors, len(batch.articles), len(batch.messages))
+        return PollReport(0, 0, len(batch.articles), len(batch.messages))
 
     async def _unseen(self, articles: list[Article]) -> list[Article]:
         """New articles only: not stored yet (by id or url), each once, oldest first."""
@@ -162,7 +219,7 @@ class Poller:
         readers = context.audience.get(article.feed_id)
         targets = self._targets(article, following, readers, context.chats)
         plan = plan_alerts(article, kind, assignment.whats_new, view, targets,
-                           gained_source=_brought_outlet(article, kind, view),
+                           gained_source=_brought_outlet(article, kind, view, context),
                            now=context.now)  # fmt: skip
         batch.messages.extend(plan.messages)
         batch.matches.extend(plan.matches)
@@ -226,9 +283,28 @@ class Poller:
         return ChatTarget(chat, following, muted, hit.rule.query, snippet, hit.hit.terms)
 
 
-def _brought_outlet(article: Article, kind: StoryKind, view: StoryView) -> bool:
+def _save_groups(results: list[FeedReadResult], limit: int) -> list[list[FeedReadResult]]:
+    """Consecutive groups of results holding about `limit` articles each (a feed's results
+    are never split: its new state is saved with its articles)."""
+    groups: list[list[FeedReadResult]] = [[]]
+    count = 0
+    for result in results:
+        if groups[-1] and count + len(result.articles) > limit:
+            groups.append([])
+            count = 0
+        groups[-1].append(result)
+        count += len(result.articles)
+    return groups
+
+
+def _brought_outlet(
+    article: Article, kind: StoryKind, view: StoryView, context: _BatchContext
+) -> bool:
     """True when this article added its outlet to the story (a view lists each outlet with
     the link of its first article), so the alert's sources line needs an edit."""
     if kind is StoryKind.NEW:
         return False
-    return any(s.name == article.source and s.url == article.url for s in view.sources)
+    outlets = context.outlets.get(view.story_id)
+    if outlets is None:
+        outlets = context.outlets[view.story_id] = frozenset((s.name, s.url) for s in view.sources)
+    return (article.source, article.url) in outlets

@@ -1,17 +1,21 @@
-"""Pure Block Kit rendering of neutral messages and command replies for Slack."""
+"""Pure Block Kit rendering of neutral messages and command replies for Slack.
+
+Every message has a plain `text` besides its blocks: Slack shows it in notifications and
+screen readers read it, so it names the story's outlets too ("headline — A, B +1 more").
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.display import digest_note, neutralise_bidi, story_outlets, update_outlets
 from bot.core.models import (
     AlertMessage,
+    DigestItem,
     DigestMessage,
     DigestSection,
-    Highlight,
     NoticeMessage,
     OutboundMessage,
     Source,
@@ -19,27 +23,27 @@ from bot.core.models import (
     UpdateMessage,
 )
 from bot.services.ports import Button, CommandReply
+from bot.slack.mrkdwn import (
+    HEADLINE_LIMIT,
+    MAX_BLOCKS,
+    Block,
+    actions,
+    context,
+    escape,
+    escaped_clip,
+    highlight_mrkdwn,
+    link,
+    one_line,
+    pack,
+    section,
+    split_text,
+)
 
-SECTION_LIMIT = 3000  # Block Kit: a section's text
-MAX_BLOCKS = 50  # Block Kit: blocks per message
 FALLBACK_LIMIT = 3000  # notification text; Slack allows more, nobody reads more
-HEADLINE_LIMIT = 300
 SUMMARY_LIMIT = 1200
 DIGEST_SUMMARY_LIMIT = 300
 MAX_LISTED_SOURCES = 10
-BUTTON_LABEL_LIMIT = 75
-ACTION_ID_LIMIT = 255
-BUTTON_VALUE_LIMIT = 2000
-BUTTONS_PER_ACTIONS = 25
-URL_LIMIT = 1400  # keeps headline link + summary inside one section's 3000 chars
-
-Block = dict[str, Any]
-
-# Slack treats only these three as control characters in mrkdwn; everything else is literal.
-_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-# Characters that would end or split a `<url|label>` link, or that Slack refuses in URLs.
-_URL_UNSAFE = re.compile(r"[\s<>|\"]")
-_SAFE_SCHEMES = ("http://", "https://")
+SNIPPET_LIMIT = 2900
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,131 +54,55 @@ class SlackMessage:
     blocks: list[Block]
 
 
-def escape(text: str) -> str:
-    """Escape feed or user text so Slack shows it literally (no pings, no fake links)."""
-    return "".join(_ESCAPES.get(ch, ch) for ch in text)
-
-
-def escaped_clip(text: str, limit: int) -> str:
-    """`escape(text)`, cut at a character boundary so the result is at most `limit` chars."""
-    full = escape(text)
-    if len(full) <= limit:
-        return full
-    out: list[str] = []
-    used = 0
-    for ch in text:
-        piece = _ESCAPES.get(ch, ch)
-        if used + len(piece) > limit - 1:  # room for the ellipsis
-            break
-        out.append(piece)
-        used += len(piece)
-    return "".join(out).rstrip() + "…"
-
-
-def safe_url(url: str) -> str | None:
-    """The URL made safe inside `<...|...>`, or None if it is not a plain web link."""
-    url = url.strip()
-    if not url.lower().startswith(_SAFE_SCHEMES):
-        return None  # javascript:, slack:// or relative links are never made clickable
-    quoted = _URL_UNSAFE.sub(lambda m: f"%{ord(m.group()):02X}", url)
-    return quoted.replace("&", "&amp;")
-
-
-def link(url: str, label: str, limit: int = HEADLINE_LIMIT) -> str:
-    """A Slack link `<url|label>`; just the escaped label when the URL is unusable."""
-    text = escaped_clip(label, limit) or escape(url[:limit])
-    target = safe_url(url)
-    if target is None or len(target) > URL_LIMIT:
-        return text
-    return f"<{target}|{text}>"
-
-
-def highlight_mrkdwn(highlight: Highlight, limit: int) -> str:
-    """The snippet escaped, with its spans in *bold*, at most `limit` chars."""
-    out: list[str] = []
-    budget = limit
-    for raw, bold in _segments(highlight):
-        marks = 2 if bold else 0
-        piece = escaped_clip(raw, budget - marks)
-        if not piece:
-            break
-        out.append(f"*{piece}*" if bold else piece)
-        budget -= len(piece) + marks
-        if piece.endswith("…") and not raw.endswith("…"):
-            break
-    return "".join(out)
-
-
-def _segments(highlight: Highlight) -> list[tuple[str, bool]]:
-    """Split the snippet into (text, bold) runs along its normalised spans."""
-    text = highlight.text
-    runs: list[tuple[str, bool]] = []
-    pos = 0
-    for start, end in _bold_spans(text, highlight.spans):
-        runs.append((text[pos:start], False))
-        runs.append((text[start:end], True))
-        pos = end
-    runs.append((text[pos:], False))
-    return [run for run in runs if run[0]]
-
-
-def _bold_spans(text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Clamped, merged spans Slack can actually render in bold."""
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted((max(0, s), min(len(text), e)) for s, e in spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        elif start < end:
-            merged.append((start, end))
-    return [span for span in map(lambda s: _trim(text, s), merged) if _boldable(text, span)]
-
-
-def _trim(text: str, span: tuple[int, int]) -> tuple[int, int]:
-    # `* S-400*` is not bold in Slack: the markers must touch non-space characters.
-    start, end = span
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
-def _boldable(text: str, span: tuple[int, int]) -> bool:
-    # Slack ignores `*` inside a word ("S-400*s*"), so such a span would show stray stars.
-    start, end = span
-    if start >= end or "*" in text[start:end]:
-        return False
-    before = text[start - 1] if start > 0 else " "
-    after = text[end] if end < len(text) else " "
-    return not before.isalnum() and not after.isalnum()
-
-
 def render(message: OutboundMessage) -> SlackMessage:
-    """Block Kit for any outbound message."""
+    """Block Kit for any outbound message; bidi controls in feed text cannot spoof it."""
     if isinstance(message, AlertMessage):
-        return render_alert(message)
+        return neutralised(render_alert(message))
     if isinstance(message, UpdateMessage):
-        return render_update(message)
+        return neutralised(render_update(message))
     if isinstance(message, DigestMessage):
-        return render_digest(message)
-    return render_notice(message)
+        return neutralised(render_digest(message))
+    return neutralised(render_notice(message))
+
+
+def neutralised(message: SlackMessage) -> SlackMessage:
+    """The message with `neutralise_bidi` applied to its text and every string in its blocks."""
+    blocks: list[Block] = _neutralise_strings(message.blocks)
+    return SlackMessage(neutralise_bidi(message.text), blocks)
+
+
+def _neutralise_strings(node: Any) -> Any:
+    if isinstance(node, str):
+        return neutralise_bidi(node)
+    if isinstance(node, dict):
+        return {key: _neutralise_strings(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_neutralise_strings(item) for item in node]
+    return node
+
+
+def with_outlets(lead: str, outlets: str) -> str:
+    """Notification text: `lead` on one line, cut to HEADLINE_LIMIT, then " — outlets".
+
+    Outlet labels are bounded (see `outlets_label`), so this stays far inside FALLBACK_LIMIT.
+    """
+    tail = f" — {escape(outlets)}" if outlets else ""
+    return escaped_clip(" ".join(lead.split()), HEADLINE_LIMIT) + tail
 
 
 def render_alert(message: AlertMessage) -> SlackMessage:
     """Headline link, summary, highlighted snippet, sources and the story's buttons."""
     story = message.story
-    blocks = [_section(_story_text(story))]
+    blocks = [section(_story_text(story))]
     if message.highlight.text:
-        blocks.append(_section("> " + highlight_mrkdwn(_one_line(message.highlight), 2900)))
-    blocks.append(_context(_sources_line(story.sources)))
+        blocks.append(section("> " + highlight_mrkdwn(one_line(message.highlight), SNIPPET_LIMIT)))
+    blocks.append(context(_sources_line(story.sources)))
     buttons = (
         Button("Mute story", f"mute:{story.story_id}"),
         Button("Sources", f"sources:{story.story_id}"),
     )
-    blocks.extend(_actions(buttons))
-    count = len(story.sources)
-    suffix = f" ({count} sources)" if count > 1 else ""
-    return SlackMessage(escaped_clip(story.headline, HEADLINE_LIMIT) + suffix, blocks)
+    blocks.extend(actions(buttons))
+    return SlackMessage(with_outlets(story.headline, story_outlets(story)), blocks)
 
 
 def render_update(message: UpdateMessage) -> SlackMessage:
@@ -182,60 +110,58 @@ def render_update(message: UpdateMessage) -> SlackMessage:
     story = message.story
     head = f"*Update:* {link(story.url, story.headline)}"
     body = escaped_clip(message.whats_new, SUMMARY_LIMIT)
-    blocks = [_section(f"{head}\n{body}" if body else head)]
+    blocks = [section(f"{head}\n{body}" if body else head)]
     if message.highlight.text:
-        blocks.append(_section("> " + highlight_mrkdwn(_one_line(message.highlight), 2900)))
-    blocks.append(_context("Source: " + link(message.source.url, message.source.name)))
-    fallback = "Update: " + escaped_clip(f"{story.headline}: {message.whats_new}", HEADLINE_LIMIT)
-    return SlackMessage(fallback, blocks)
+        blocks.append(section("> " + highlight_mrkdwn(one_line(message.highlight), SNIPPET_LIMIT)))
+    others = [s for s in story.sources if s.name != message.source.name]
+    blocks.append(context(_sources_line((message.source, *others))))
+    lead = f"Update: {story.headline}: {message.whats_new}"
+    return SlackMessage(with_outlets(lead, update_outlets(message)), blocks)
 
 
 def render_digest(message: DigestMessage) -> SlackMessage:
     """Title, then one packed list per section, within the block cap."""
-    blocks = [_section(f"*{escaped_clip(message.title, HEADLINE_LIMIT)}*")]
+    blocks = [section(f"*{escaped_clip(message.title, HEADLINE_LIMIT)}*")]
     room = MAX_BLOCKS - 2  # title + a possible "and N more" line
     dropped = message.more
-    for section in message.sections:
-        lines = _digest_lines(section)
-        groups = _pack([f"*{escaped_clip(section.title, HEADLINE_LIMIT)}*", *lines])
+    for digest_section in message.sections:
+        lines = _digest_lines(digest_section)
+        groups = pack([f"*{escaped_clip(digest_section.title, HEADLINE_LIMIT)}*", *lines])
         kept = groups[: max(room, 0)]
-        blocks.extend(_section("\n".join(group)) for group in kept)
+        blocks.extend(section("\n".join(group)) for group in kept)
         room -= len(kept)
         shown = sum(len(group) for group in kept) - (1 if kept else 0)  # minus the title
         dropped += len(lines) - shown
     if dropped:
-        blocks.append(_context(f"…and {dropped} more"))
+        blocks.append(context(f"…and {dropped} more"))
     return SlackMessage(escaped_clip(message.title, HEADLINE_LIMIT), blocks)
 
 
-def _digest_lines(section: DigestSection) -> list[str]:
-    lines = []
-    for item in section.items:
-        notes = [f"{item.source_count} sources"] if item.source_count > 1 else []
-        if item.developments:
-            notes.append(f"{item.developments} update" + ("s" if item.developments > 1 else ""))
-        tail = f" ({', '.join(notes)})" if notes else ""
-        summary = escaped_clip(item.summary, DIGEST_SUMMARY_LIMIT)
-        lines.append(
-            f"• {link(item.url, item.headline)}{tail}" + (f"\n{summary}" if summary else "")
-        )
-    return lines
+def _digest_lines(digest_section: DigestSection) -> list[str]:
+    return [_digest_line(item) for item in digest_section.items]
+
+
+def _digest_line(item: DigestItem) -> str:
+    note = digest_note(item)
+    tail = f" ({escape(note)})" if note else ""
+    summary = escaped_clip(item.summary, DIGEST_SUMMARY_LIMIT)
+    return f"• {link(item.url, item.headline)}{tail}" + (f"\n{summary}" if summary else "")
 
 
 def render_notice(message: NoticeMessage) -> SlackMessage:
     """Plain text, then the stories it mentions as links."""
     lines = [f"• {link(story.url, story.headline)}" for story in message.stories]
-    groups = _pack(_split_text(message.text) + lines)[:MAX_BLOCKS]
-    blocks = [_section("\n".join(group)) for group in groups]
+    groups = pack(split_text(message.text) + lines)[:MAX_BLOCKS]
+    blocks = [section("\n".join(group)) for group in groups]
     return SlackMessage(escaped_clip(message.text, FALLBACK_LIMIT), blocks)
 
 
 def render_reply(reply: CommandReply) -> SlackMessage:
     """A command answer: escaped text, and its buttons as an actions block."""
-    groups = _pack(_split_text(reply.text))[: MAX_BLOCKS - 2]
-    blocks = [_section("\n".join(group)) for group in groups]
-    blocks.extend(_actions(reply.buttons))
-    return SlackMessage(escaped_clip(reply.text, FALLBACK_LIMIT), blocks)
+    groups = pack(split_text(reply.text))[: MAX_BLOCKS - 2]
+    blocks = [section("\n".join(group)) for group in groups]
+    blocks.extend(actions(reply.buttons))
+    return neutralised(SlackMessage(escaped_clip(reply.text, FALLBACK_LIMIT), blocks))
 
 
 def _story_text(story: StoryView) -> str:
@@ -250,60 +176,3 @@ def _sources_line(sources: Sequence[Source]) -> str:
     if extra > 0:
         names.append(f"+{extra} more")
     return "Sources: " + (", ".join(names) if names else "none")
-
-
-def _one_line(highlight: Highlight) -> Highlight:
-    # A newline would end the "> " quote; same length keeps the spans valid.
-    flat = "".join(" " if ch in "\r\n" else ch for ch in highlight.text)
-    return Highlight(flat, highlight.spans)
-
-
-def _split_text(text: str) -> list[str]:
-    """Escaped lines of plain text, each within a section's limit."""
-    return [escaped_clip(line, SECTION_LIMIT) for line in text.split("\n")]
-
-
-def _pack(lines: Sequence[str], limit: int = SECTION_LIMIT) -> list[list[str]]:
-    """Group lines so each group, joined by newlines, fits in `limit` (lines are already short)."""
-    groups: list[list[str]] = []
-    size = 0
-    for line in lines:
-        if groups and size + 1 + len(line) <= limit:
-            groups[-1].append(line)
-            size += 1 + len(line)
-        else:
-            groups.append([line])
-            size = len(line)
-    return groups
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text or " "}}
-
-
-def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:SECTION_LIMIT]}]}
-
-
-def _actions(buttons: Sequence[Button]) -> list[Block]:
-    elements: list[Block] = []
-    seen: set[str] = set()
-    for index, button in enumerate(buttons):
-        action_id = button.data[:ACTION_ID_LIMIT]
-        if action_id in seen:  # Slack rejects a message with duplicate action_ids
-            action_id = f"{action_id[: ACTION_ID_LIMIT - 6]}#{index}"
-        seen.add(action_id)
-        elements.append(_button(button, action_id))
-    return [
-        {"type": "actions", "elements": elements[i : i + BUTTONS_PER_ACTIONS]}
-        for i in range(0, len(elements), BUTTONS_PER_ACTIONS)
-    ]
-
-
-def _button(button: Button, action_id: str) -> Block:
-    return {
-        "type": "button",
-        "text": {"type": "plain_text", "text": button.label[:BUTTON_LABEL_LIMIT] or "?"},
-        "action_id": action_id,
-        "value": button.data[:BUTTON_VALUE_LIMIT],
-    }

@@ -26,8 +26,9 @@ def _feed_info(row: RowMapping) -> FeedInfo:
     )
 
 
-# A worker that dies mid-poll leaves its feeds claimed this long, then they are polled again.
-POLL_LEASE = timedelta(minutes=5)
+# A poll lease: a worker claims due feeds for this long and renews the claim while it works,
+# so a worker that dies mid-poll (SIGKILL, a database error) holds them at most this long.
+POLL_LEASE = timedelta(seconds=30)
 
 
 class FeedStore:
@@ -36,35 +37,39 @@ class FeedStore:
     engine: AsyncEngine
 
     async def sync_default_feeds(self, feeds: Sequence[tuple[str, str]], now: datetime) -> None:
+        """Mark exactly `feeds` as the defaults, adding the new ones (a few statements for
+        any number of feeds: a bot may start with ten thousand)."""
+        f = t.feeds.c
         async with self.engine.begin() as conn:
             await conn.execute(update(t.feeds).values(is_default=False))
-            for url, name in feeds:
-                found = await conn.scalar(select(t.feeds.c.id).where(t.feeds.c.url == url))
-                if found is None:
-                    await conn.execute(
-                        insert(t.feeds).values(
-                            url=url,
-                            title=name,
-                            is_default=True,
-                            next_poll_at=now,
-                            error_count=0,
-                            created_at=now,
-                        )
-                    )
-                else:
-                    await conn.execute(
-                        update(t.feeds).where(t.feeds.c.id == found).values(is_default=True)
-                    )
+            urls = list(dict.fromkeys(url for url, _ in feeds))
+            known: set[str] = set()
+            for i in range(0, len(urls), 500):
+                chunk = urls[i : i + 500]
+                known.update((await conn.execute(select(f.url).where(f.url.in_(chunk)))).scalars())
+                await conn.execute(update(t.feeds).where(f.url.in_(chunk)).values(is_default=True))
+            names = dict(reversed(list(feeds)))  # the first name of a listed-twice url
+            fresh = [
+                {"url": url, "title": names[url], "is_default": True, "next_poll_at": now,
+                 "error_count": 0, "created_at": now}
+                for url in urls if url not in known
+            ]  # fmt: skip
+            if fresh:
+                await conn.execute(insert(t.feeds), fresh)
 
-    async def due_feeds(self, now: datetime, limit: int) -> list[FeedRef]:
-        """Claim up to `limit` due feeds: their next poll moves `POLL_LEASE` ahead, so another
-        worker does not poll them too; saving the poll then sets the real next time."""
+    async def due_feeds(
+        self, now: datetime, limit: int, *, worker: str = "", lease: timedelta = POLL_LEASE
+    ) -> list[FeedRef]:
+        """Claim up to `limit` due feeds for `worker` until `now + lease`, so no other worker
+        polls them meanwhile; saving a feed's poll ends the claim."""
+        f = t.feeds.c
         used = select(t.chat_feeds.c.feed_id).join(t.chats).where(t.chats.c.active.is_(True))
         query = (
             select(t.feeds)
-            .where(t.feeds.c.next_poll_at <= now)
-            .where(or_(t.feeds.c.is_default.is_(True), t.feeds.c.id.in_(used)))
-            .order_by(t.feeds.c.next_poll_at)
+            .where(f.next_poll_at <= now)
+            .where(or_(f.claimed_until.is_(None), f.claimed_until <= now))
+            .where(or_(f.is_default.is_(True), f.id.in_(used)))
+            .order_by(f.next_poll_at)
             .limit(limit)
             .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer anyway
         )
@@ -72,12 +77,35 @@ class FeedStore:
             rows = (await conn.execute(query)).mappings().all()
             ids = [r["id"] for r in rows]
             await conn.execute(
-                update(t.feeds).where(t.feeds.c.id.in_(ids)).values(next_poll_at=now + POLL_LEASE)
+                update(t.feeds)
+                .where(f.id.in_(ids))
+                .values(claimed_by=worker, claimed_until=now + lease)
             )
         return [
             FeedRef(r["id"], r["url"], r["etag"], r["last_modified"], r["error_count"])
             for r in rows
         ]
+
+    async def renew_feed_claims(self, ids: Sequence[int], worker: str, until: datetime) -> None:
+        """Extend `worker`'s claims on `ids` that it still holds (saved feeds are not)."""
+        f = t.feeds.c
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(t.feeds)
+                .where(f.id.in_(ids), f.claimed_by == worker)
+                .values(claimed_until=until)
+            )
+
+    async def release_feeds(self, ids: Sequence[int], worker: str) -> None:
+        """Give up `worker`'s claims on `ids` (its poll failed): due feeds are polled again
+        at the next tick instead of when the lease runs out."""
+        f = t.feeds.c
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(t.feeds)
+                .where(f.id.in_(ids), f.claimed_by == worker)
+                .values(claimed_by=None, claimed_until=None)
+            )
 
     async def feed_audience(self, feed_ids: Sequence[int]) -> dict[int, frozenset[int] | None]:
         """For each feed: None when every chat reads it (a default feed), else the chats."""

@@ -165,7 +165,7 @@ class OutboxStore:
                 r["headline"],
                 r["url"],
                 r["summary"],
-                len(r["sources"]),
+                tuple(source["name"] for source in r["sources"]),
                 r["developments"],
                 r["last_seen"],
             )

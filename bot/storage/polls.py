@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +14,7 @@ from bot.core.models import MessageKind
 from bot.services.ports import FeedReadResult
 from bot.services.store_port import PollBatch, StoredArticle, StoryRecord
 from bot.storage import tables as t
-from bot.storage.outbox_writes import save_message
+from bot.storage.poll_messages import save_messages
 
 
 class PollStore:
@@ -33,8 +32,7 @@ class PollStore:
             await _insert_ignoring_duplicates(
                 conn, t.articles, [_article_row(stored, now) for stored in batch.articles]
             )
-            for story_id, record in batch.stories.items():
-                await _save_story(conn, story_id, record)
+            await _save_stories(conn, batch.stories)
             await _insert_ignoring_duplicates(
                 conn,
                 t.story_matches,
@@ -48,8 +46,7 @@ class PollStore:
                     for m in batch.matches
                 ],
             )
-            for message in batch.messages:
-                await save_message(conn, message, now)
+            await save_messages(conn, batch.messages, now)
 
 
 async def _insert_ignoring_duplicates(
@@ -92,6 +89,8 @@ _UNCHANGED = (
         error_count=0,
         last_error=None,
         last_ok_at=bindparam("now"),
+        claimed_by=None,
+        claimed_until=None,
     )
 )
 _CHANGED = _UNCHANGED.values(
@@ -106,6 +105,8 @@ _FAILED = (
         next_poll_at=bindparam("next_poll_at"),
         error_count=_FEED.error_count + 1,
         last_error=bindparam("error"),
+        claimed_by=None,
+        claimed_until=None,
     )
 )
 
@@ -146,28 +147,49 @@ def _article_row(stored: StoredArticle, now: datetime) -> dict[str, Any]:
     }
 
 
-async def _save_story(conn: AsyncConnection, story_id: str, record: StoryRecord) -> None:
-    view = record.view
-    values = {
-        "headline": view.headline,
-        "url": view.url,
-        "summary": view.summary,
-        "sources": [asdict(s) for s in view.sources],
-        "last_seen": record.last_seen,
-    }
-    grown = t.stories.c.developments + record.new_developments
-    changed = await conn.execute(
-        update(t.stories).where(t.stories.c.id == story_id).values(developments=grown, **values)
+_STORY = t.stories.c
+_GROW = (
+    update(t.stories)
+    .where(_STORY.id == bindparam("sid"))
+    .values(
+        headline=bindparam("headline"),
+        url=bindparam("url"),
+        summary=bindparam("summary"),
+        sources=bindparam("sources"),
+        last_seen=bindparam("last_seen"),
+        developments=_STORY.developments + bindparam("grown"),
     )
-    if changed.rowcount == 0:
-        await conn.execute(
-            insert(t.stories).values(
-                id=story_id,
-                first_seen=record.first_seen,
-                developments=record.new_developments,
-                **values,
-            )
+)
+
+
+async def _save_stories(conn: AsyncConnection, stories: dict[str, StoryRecord]) -> None:
+    """One query for which stories exist, then one executemany update and one insert."""
+    ids = list(stories)
+    existing: set[str] = set()
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        existing.update(
+            (await conn.execute(select(_STORY.id).where(_STORY.id.in_(chunk)))).scalars()
         )
+    grown, fresh = [], []
+    for story_id, record in stories.items():
+        view = record.view
+        values = {
+            "headline": view.headline,
+            "url": view.url,
+            "summary": view.summary,
+            "sources": [{"name": s.name, "url": s.url} for s in view.sources],
+            "last_seen": record.last_seen,
+        }
+        if story_id in existing:
+            grown.append({"sid": story_id, "grown": record.new_developments, **values})
+        else:
+            fresh.append({"id": story_id, "first_seen": record.first_seen,
+                          "developments": record.new_developments, **values})  # fmt: skip
+    if grown:
+        await conn.execute(_GROW, grown)
+    if fresh:
+        await conn.execute(insert(t.stories), fresh)
 
 
 __all__ = ["PollStore", "StoryRecord"]

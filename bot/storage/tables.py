@@ -60,6 +60,9 @@ feeds = Table(
     Column("last_error", Text),
     Column("last_ok_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
+    # A poll lease: the worker polling this feed now, renewed while it works (see FeedStore).
+    Column("claimed_by", String(64)),
+    Column("claimed_until", UTCDateTime),
 )
 
 chats = Table(

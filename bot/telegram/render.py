@@ -10,6 +10,14 @@ from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
+from bot.core.display import (
+    OUTLET_NAME_LIMIT,
+    OUTLETS_SHOWN,
+    digest_note,
+    neutralise_bidi,
+    outlets_label,
+    story_outlets,
+)
 from bot.core.models import (
     AlertMessage,
     DigestItem,
@@ -29,7 +37,6 @@ MAX_TEXT = 4096  # sendMessage/editMessageText limit
 MAX_CALLBACK_BYTES = 64  # Bot API limit for callback_data
 MAX_HREF = 1000  # longer links are shown unlinked; keeps an alert inside one message
 MAX_SPANS = 20  # bold spans kept per snippet (each costs 7 characters of tags)
-MAX_SOURCES_SHOWN = 10
 
 # Escaped-length budgets per alert part. Their sum (with tags and line breaks) stays under
 # MAX_TEXT, so an alert is always ONE message and editing it by reference is always possible.
@@ -194,10 +201,18 @@ def bold_spans(highlight: Highlight, budget: int = SNIPPET_BUDGET) -> str:
 
 
 def sources_line(story: StoryView) -> str:
-    names = [s.name for s in story.sources[:MAX_SOURCES_SHOWN]]
-    hidden = len(story.sources) - len(names)
-    line = "Sources: " + ", ".join(names) + (f" and {hidden} more" if hidden else "")
-    return clip(line, SOURCES_BUDGET)
+    """ "Sources: A, B, C +2 more" (the Sources button lists them all, linked)."""
+    return clip("Sources: " + story_outlets(story), SOURCES_BUDGET)
+
+
+def update_sources_line(message: UpdateMessage) -> str:
+    """The development's outlet first, linked to its report, then the story's others."""
+    own = message.source
+    first = link(own.url, clip(own.name.strip() or "report", OUTLET_NAME_LIMIT))
+    others = outlets_label(
+        (s.name for s in message.story.sources if s.name != own.name), OUTLETS_SHOWN - 1
+    )
+    return "Sources: " + first + (", " + clip(others, SOURCES_BUDGET) if others else "")
 
 
 def headline(story: StoryView) -> str:
@@ -205,33 +220,33 @@ def headline(story: StoryView) -> str:
 
 
 def alert_blocks(message: AlertMessage) -> list[str]:
+    """Headline, outlets, summary, snippet: the outlets come second so that a phone's
+    notification, which shows only the first lines, names them."""
     story = message.story
     blocks = [headline(story)]
+    if story.sources:
+        blocks.append(sources_line(story))
     if story.summary.strip():
         blocks.append(clip(story.summary, SUMMARY_BUDGET))
     if message.highlight.text.strip():
         blocks += ["", "<i>" + bold_spans(message.highlight) + "</i>"]
-    if story.sources:
-        blocks += ["", sources_line(story)]
     return blocks
 
 
 def update_blocks(message: UpdateMessage) -> list[str]:
     blocks = ["<b>Update:</b> " + clip(message.whats_new, SUMMARY_BUDGET)]
+    blocks.append(update_sources_line(message))
     if message.highlight.text.strip():
         blocks.append("<i>" + bold_spans(message.highlight) + "</i>")
-    source = link(message.source.url, clip(message.source.name, HEADLINE_BUDGET))
-    return [*blocks, "Source: " + source]
+    return blocks
 
 
 def digest_item(item: DigestItem) -> str:
-    notes = [f"{item.source_count} sources"] if item.source_count > 1 else []
-    if item.developments:
-        notes.append(f"{item.developments} update" + ("s" if item.developments > 1 else ""))
+    note = digest_note(item)
     line = "• " + link(item.url, clip(item.headline, HEADLINE_BUDGET))
     if item.summary.strip():
         line += " — " + clip(item.summary, DIGEST_SUMMARY_BUDGET)
-    return line + (" (" + ", ".join(notes) + ")" if notes else "")
+    return line + (" (" + clip(note, SOURCES_BUDGET) + ")" if note else "")
 
 
 def digest_blocks(message: DigestMessage) -> list[str]:
@@ -253,7 +268,8 @@ def notice_blocks(message: NoticeMessage) -> list[str]:
 
 
 def render(message: OutboundMessage, *, link_previews: bool = False) -> TelegramText:
-    """Telegram HTML for any outbound message; every piece of feed text is escaped."""
+    """Telegram HTML for any outbound message; every piece of feed text is escaped, and bidi
+    controls in it cannot spoof the message."""
     buttons: tuple[Button, ...] = ()
     if isinstance(message, AlertMessage):
         blocks, buttons = alert_blocks(message), story_buttons(message.story)
@@ -263,9 +279,11 @@ def render(message: OutboundMessage, *, link_previews: bool = False) -> Telegram
         blocks = digest_blocks(message)
     else:
         blocks = notice_blocks(message)
-    return TelegramText(pack(blocks), keyboard(buttons, per_row=2), link_previews)
+    chunks = tuple(neutralise_bidi(chunk) for chunk in pack(blocks))
+    return TelegramText(chunks, keyboard(buttons, per_row=2), link_previews)
 
 
 def render_reply(reply: CommandReply) -> TelegramText:
     """A command answer: plain text escaped, one button per row."""
-    return TelegramText(pack(paragraph_blocks(reply.text)), keyboard(reply.buttons))
+    chunks = tuple(neutralise_bidi(chunk) for chunk in pack(paragraph_blocks(reply.text)))
+    return TelegramText(chunks, keyboard(reply.buttons))

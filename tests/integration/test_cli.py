@@ -68,4 +68,4 @@ async def test_digest_dry_run_prints_what_the_chat_would_receive(tmp_path: Path)
         env={"DATABASE_URL": f"sqlite:///{db}"},
     )
     assert result.returncode == 0, result.stderr
-    assert "S-400" in result.stdout and "(2 sources" in result.stdout
+    assert "S-400" in result.stdout and "(Outlet A, Outlet B)" in result.stdout

@@ -66,6 +66,7 @@ async def test_a_chat_in_digest_mode_gets_no_alert_and_one_digest_at_its_time(
     assert isinstance(digest.message, DigestMessage)
     [item] = [i for s in digest.message.sections for i in s.items]
     assert "S-400" in item.headline and item.source_count == 2
+    assert item.outlets == ("Outlet A", "Outlet B")  # the digest line names them
 
 
 async def test_the_missed_digest_after_downtime_is_sent_once(world: World) -> None:

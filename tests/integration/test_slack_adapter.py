@@ -230,7 +230,7 @@ async def test_rejected_blocks_fall_back_to_plain_text() -> None:
         ts = await notifier_for(api).send(NEWS, ALERT)
         [post] = api.posted
         assert (post.ts, post.blocks) == (ts, [])
-        assert post.text == "S-400 battery moved to Kursk"
+        assert post.text == "S-400 battery moved to Kursk — BulgarianMilitary"
 
 
 # -- HTTP mode -----------------------------------------------------------------------------

@@ -33,7 +33,7 @@ def entry(
         headline=f"Headline {story_id}",
         url=f"https://news.example/{story_id}",
         summary=summary,
-        source_count=sources,
+        outlets=tuple(f"Outlet {n}" for n in range(sources)),
         developments=developments,
         last_seen=NOON - timedelta(hours=hours_ago),
     )
@@ -92,9 +92,10 @@ def test_more_outlets_rank_first_then_the_more_recent_story() -> None:
     ]
 
 
-def test_items_carry_links_source_counts_and_developments() -> None:
+def test_items_carry_links_outlets_and_developments() -> None:
     item = build([entry("a", sources=4, developments=2)]).sections[0].items[0]
     assert (item.url, item.source_count, item.developments) == ("https://news.example/a", 4, 2)
+    assert item.outlets == ("Outlet 0", "Outlet 1", "Outlet 2", "Outlet 3")
 
 
 def test_cap_keeps_the_best_stories_across_rules_and_counts_the_rest() -> None:

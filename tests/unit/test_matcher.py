@@ -43,7 +43,13 @@ def matches(query: str, text: str, title: str = "") -> bool:
         ("ally", "its allies", True),
         ("Turkey", "Turkish", False),  # whole tokens only
         ('"air defense system"', "an air-defense system", True),
-        ('"air defense system"', "air defense systems", False),  # a phrase is exact
+        ('"air defense system"', "air defense systems", True),  # plurals, word by word
+        ('"air defense"', "air defenses were bolstered", True),
+        ('"air defense"', "the air defense's radar", True),
+        ('"air defense"', "air defenseless", False),  # a longer word is another word
+        ('"air defense"', "air defensive lines", False),
+        ('"air defense"', "airs defenses", True),
+        ('"air defense"', "air and defense", False),  # a phrase keeps its words together
         ('"air defense system"', "defense system of the air", False),
         ("Blinken Turkey", "Turkey met Blinken", True),
         ("Blinken AND Turkey", "Blinken alone", False),
@@ -282,3 +288,32 @@ def _seed_articles() -> list[tuple[str, str]]:
 def test_seed_articles(query: str, expected: bool) -> None:
     index = RuleIndex.build([(1, query)])
     assert [bool(index.match(t, x)) for t, x in _seed_articles()] == [expected, expected]
+
+
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202e"]
+
+
+@pytest.mark.parametrize("char", INVISIBLE, ids=lambda c: f"U+{ord(c):04X}")
+def test_invisible_characters_neither_split_nor_hide_a_watched_word(char: str) -> None:
+    index = RuleIndex.build([(1, "Zorblax"), (2, f"Zor{char}blax"), (3, f'"Zor{char}blax talks"')])
+    title, text = "Summit", f"New Zor{char}blax talks."
+    assert [h.rule_id for h in index.match(title, text)] == [1, 2, 3]
+    [hit, *_] = index.match(title, text)
+    assert hit.spans == (("text", 4, 12),) and hit.terms == (f"Zor{char}blax",)
+    assert [h.rule_id for h in index.match("", "New Zorblax talks")] == [1, 2, 3]
+
+
+def test_a_plural_phrase_is_highlighted_as_written() -> None:
+    [hit] = RuleIndex.build([(1, '"air defense"')]).match("", "New air defenses were bolstered.")
+    assert hit.spans == (("text", 4, 16),) and hit.terms == ("air defenses",)
+
+
+def test_a_long_phrase_takes_plurals_on_every_word_past_the_indexed_ones() -> None:
+    words = "red blue green white black brown pink"  # 2**7 combinations: past the cap
+    index = RuleIndex.build([(1, f'"{words}"'), (2, f'~"{words}"')])
+    plural = "reds blue greens white blacks brown pinks"
+    assert [h.rule_id for h in index.match("", f"the {plural} flags")] == [1, 2]
+    assert [h.rule_id for h in index.match("", f"the {words} flags")] == [1, 2]
+    assert index.match("", "the reds blue greens white blacks brown pinkish flags") == []
+    [hit, _] = index.match("", f"the {plural} flags")
+    assert hit.spans == (("text", 4, 4 + len(plural)),)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.core.display import OUTLET_NAME_LIMIT
 from bot.core.models import (
     AlertMessage,
     DigestItem,
@@ -17,15 +18,8 @@ from bot.core.models import (
     UpdateMessage,
 )
 from bot.services.ports import Button, CommandReply
-from bot.slack.render import (
-    MAX_BLOCKS,
-    SECTION_LIMIT,
-    SlackMessage,
-    highlight_mrkdwn,
-    link,
-    render,
-    render_reply,
-)
+from bot.slack.mrkdwn import MAX_BLOCKS, SECTION_LIMIT, highlight_mrkdwn, link
+from bot.slack.render import FALLBACK_LIMIT, SlackMessage, render, render_reply
 
 SOURCES = (
     Source("BulgarianMilitary", "https://bulgarianmilitary.com/s400"),
@@ -136,8 +130,21 @@ def test_alert_has_mute_and_sources_buttons() -> None:
     ]
 
 
-def test_fallback_text_names_the_story() -> None:
-    assert alert().text == "S-400 battery moved to Kursk (2 sources)"
+def test_notification_text_names_the_story_and_its_outlets() -> None:
+    assert alert().text == "S-400 battery moved to Kursk — BulgarianMilitary, RFE/RL"
+
+
+def test_notification_text_names_three_outlets_then_counts_the_rest() -> None:
+    many = tuple(Source(f"Outlet <{n}>", f"https://o{n}.example/") for n in range(7))
+    text = alert(sources=many).text
+    assert text.endswith(" — Outlet &lt;0&gt;, Outlet &lt;1&gt;, Outlet &lt;2&gt; +4 more")
+
+
+def test_notification_text_keeps_the_outlets_whatever_the_feed_sends() -> None:
+    huge = tuple(Source("&" * 5000 + str(n), "https://e.example/") for n in range(200))
+    text = alert(headline="<" * 5000, sources=huge).text
+    assert len(text) <= FALLBACK_LIMIT and text.endswith(" +197 more")
+    assert text.count("&amp;") == 3 * (OUTLET_NAME_LIMIT - 1)
 
 
 def test_huge_feed_text_stays_within_block_kit_limits() -> None:
@@ -157,9 +164,13 @@ def test_update_is_labelled_and_shows_what_is_new() -> None:
     assert first.startswith("*Update:* <https://bulgarianmilitary.com/s400|S-400 battery")
     assert "Second battery confirmed by the ministry." in first
     assert message.blocks[-1]["elements"][0]["text"] == (
-        "Source: <https://www.rferl.org/a/s400.html|RFE/RL>"
+        "Sources: <https://www.rferl.org/a/s400.html|RFE/RL>, "
+        "<https://bulgarianmilitary.com/s400|BulgarianMilitary>"
     )
-    assert message.text.startswith("Update: S-400 battery moved to Kursk")
+    assert message.text == (
+        "Update: S-400 battery moved to Kursk: Second battery confirmed by the ministry."
+        " — RFE/RL, BulgarianMilitary"
+    )
 
 
 def test_digest_is_capped_at_fifty_blocks_with_an_and_more_line() -> None:
@@ -174,13 +185,21 @@ def test_digest_is_capped_at_fifty_blocks_with_an_and_more_line() -> None:
     assert all(len(t) <= SECTION_LIMIT for t in all_texts(message))
 
 
-def test_small_digest_lists_every_story() -> None:
-    item = DigestItem("Kursk <update>", "https://ex.example/1", "Short.", 3, 1)
+def test_small_digest_lists_every_story_with_its_outlets() -> None:
+    outlets = ("Reuters", "A & P", "BBC", "DW")
+    item = DigestItem("Kursk <update>", "https://ex.example/1", "Short.", 4, 1, outlets)
     message = render(DigestMessage("Digest", (DigestSection("Air defence", (item,)),)))
     body = message.blocks[1]["text"]["text"]
     assert body == (
-        "*Air defence*\n• <https://ex.example/1|Kursk &lt;update&gt;> (3 sources, 1 update)\nShort."
+        "*Air defence*\n• <https://ex.example/1|Kursk &lt;update&gt;>"
+        " (Reuters, A &amp; P, BBC +1 more; 1 update)\nShort."
     )
+
+
+def test_a_digest_queued_before_outlets_were_stored_still_counts_them() -> None:
+    item = DigestItem("Kursk", "https://ex.example/1", "", 3, 0)
+    message = render(DigestMessage("Digest", (DigestSection("Air defence", (item,)),)))
+    assert "<https://ex.example/1|Kursk> (3 sources)" in message.blocks[1]["text"]["text"]
 
 
 def test_notice_links_the_held_stories() -> None:

@@ -88,7 +88,15 @@ def test_alert_shows_linked_headline_summary_bold_terms_and_sources() -> None:
     assert "Satellite images show the battery near Dzhankoi." in page.text
     assert page.bold[1:] == ["S-400", "Dzhankoi"]  # [0] is the headline
     assert page.hrefs[0] == "https://example.com/s400?a=1&b=2"
-    assert "Sources: BulgarianMilitary, RFE/RL" in page.text
+    # Second line, so that a phone's notification (the first lines) names the outlets.
+    assert page.text.splitlines()[1] == "Sources: BulgarianMilitary, RFE/RL"
+
+
+def test_alert_names_three_outlets_then_counts_the_rest() -> None:
+    many = tuple(Source(f"Outlet {n}", f"https://o{n}.example/") for n in range(5))
+    page = parsed(render(AlertMessage(story(sources=many), Highlight(""))).chunks[0])
+
+    assert page.text.splitlines()[1] == "Sources: Outlet 0, Outlet 1, Outlet 2 +2 more"
 
 
 def test_hostile_feed_text_is_escaped_not_interpreted() -> None:
@@ -142,24 +150,28 @@ def test_link_previews_off_unless_asked() -> None:
     assert render(message, link_previews=True).link_preview_options.is_disabled is False
 
 
-def test_update_starts_with_update_and_names_its_source() -> None:
+def test_update_starts_with_update_and_names_its_outlet_first_then_the_others() -> None:
+    others = (*story().sources, Source("DW", "https://dw.example"), Source("AP", "https://ap.x"))
     message = UpdateMessage(
-        story(), "Second battery spotted", Source("RFE/RL", "https://rferl.org/z")
+        story(sources=others), "Second battery spotted", Source("RFE/RL", "https://rferl.org/z")
     )
     page = parsed(render(message).chunks[0])
 
-    assert page.text.startswith("Update: Second battery spotted")
-    assert "Source: RFE/RL" in page.text
-    assert "https://rferl.org/z" in page.hrefs
+    assert page.text.splitlines()[:2] == [
+        "Update: Second battery spotted",
+        "Sources: RFE/RL, BulgarianMilitary, DW +1 more",
+    ]
+    assert page.hrefs == ["https://rferl.org/z"]  # the outlet's name links to its report
 
 
 def test_digest_lists_sections_items_counts_and_more() -> None:
-    item = DigestItem("S-400 in Crimea", "https://e.example/1", "Battery moved.", 3, 2)
+    outlets = ("Reuters", "<AP>", "BBC")
+    item = DigestItem("S-400 in Crimea", "https://e.example/1", "Battery moved.", 3, 2, outlets)
     message = DigestMessage("Your digest — 21 Nov", (DigestSection("S-400", (item,)),), more=4)
     page = parsed(render(message).chunks[0])
 
     assert page.text.splitlines()[0] == "Your digest — 21 Nov"
-    assert "• S-400 in Crimea — Battery moved. (3 sources, 2 updates)" in page.text
+    assert "• S-400 in Crimea — Battery moved. (Reuters, <AP>, BBC; 2 updates)" in page.text
     assert "and 4 more" in page.text
 
 
@@ -207,6 +219,17 @@ def test_alert_with_huge_hostile_parts_still_fits_one_message() -> None:
     assert len(out.chunks) == 1  # edits target one message, so an alert must never split
     assert tg_len(out.chunks[0]) <= MAX_TEXT
     parsed(out.chunks[0])
+
+
+def test_update_with_huge_hostile_parts_is_one_valid_message_naming_its_outlets() -> None:
+    sources = tuple(Source("<" * 300 + str(n), "https://e.example") for n in range(50))
+    own = Source("&" * 5000, "https://e.example/" + "&" * 190)
+    snippet = Highlight("&" * 5000, spans=tuple((i, i + 1) for i in range(0, 5000, 2)))
+    out = render(UpdateMessage(story(sources=sources), "<" * 20000, own, snippet))
+
+    assert len(out.chunks) == 1 and tg_len(out.chunks[0]) <= MAX_TEXT
+    sources_line = parsed(out.chunks[0]).text.splitlines()[1]
+    assert sources_line.startswith("Sources: &&&") and sources_line.endswith(" +48 more")
 
 
 def test_split_escaped_prefers_spaces_and_keeps_every_word() -> None:

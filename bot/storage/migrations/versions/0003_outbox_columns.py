@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_outbox_columns"
-down_revision = "0001"
+down_revision = "0002_poll_leases"  # re-chained after main gained 0002
 branch_labels = None
 depends_on = None
 
