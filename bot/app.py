@@ -18,13 +18,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.console.app import ConsoleRuntime
+from bot.core.outbox import RetryPolicy
 from bot.feeds.parsing import ParsePool, default_workers
 from bot.feeds.reader import HttpFeedReader, check_feed
 from bot.logs import setup_logging
 from bot.scheduler import build_scheduler
-from bot.services.commands import CommandService, FeedCheck
+from bot.services.commands import CommandService
 from bot.services.delivery import Deliverer
 from bot.services.digests import DigestService
+from bot.services.feed_checks import FeedCheck, FeedChecks
 from bot.services.polling import Poller
 from bot.services.ports import Clock, CommandPort, Notifier
 from bot.services.rulebook import RuleBook
@@ -131,6 +133,7 @@ class App:
             await runtime.start()
 
     async def close(self) -> None:
+        await self.commands.aclose()  # before the platforms stop: no answer into a closed bot
         for runtime in self.runtimes.values():
             with contextlib.suppress(Exception):
                 await runtime.stop()
@@ -143,6 +146,14 @@ def ensure_sqlite_dir(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    """How hard delivery tries, from the settings."""
+    return RetryPolicy(
+        max_attempts=settings.max_delivery_attempts,
+        max_backoff=timedelta(seconds=settings.max_delivery_backoff_seconds),
+    )
 
 
 def _reader(settings: Settings) -> HttpFeedReader:
@@ -178,12 +189,13 @@ async def build_app(
     await rules.refresh(force=True)
     poller = await _poller(settings, store, reader, rules, clock)
     commands = CommandService(
-        store, rules, clock, _feed_check(settings, clock), max_rules=settings.max_rules_per_chat
-    )
+        store, rules, clock, _feed_check(settings, clock), max_rules=settings.max_rules_per_chat,
+        feed_checks=FeedChecks(settings.max_feed_checks_per_chat),
+    )  # fmt: skip
     runtimes = _runtimes(settings, commands, console)
     registry = {name: r.notifier for name, r in runtimes.items()} | dict(notifiers or {})
     deliverer = Deliverer(
-        store, registry, clock, max_attempts=settings.max_delivery_attempts,
+        store, registry, clock, policy=retry_policy(settings),
         lease_seconds=settings.delivery_lease_seconds,
     )  # fmt: skip
     digests = DigestService(store, clock)

@@ -83,8 +83,13 @@ class Settings(BaseSettings):
     # ingest never holds the database (SQLite's single write lock) for long.
     max_articles_per_transaction: int = Field(default=2_000, ge=1, le=100_000)
     max_rules_per_chat: int = Field(default=50, ge=1, le=10_000)
+    # /addfeed checks one chat may have running at once (each answers "checking…", then later)
+    max_feed_checks_per_chat: int = Field(default=3, ge=1, le=100)
     story_window_hours: float = Field(default=72, gt=0, le=24 * 30)
     max_delivery_attempts: int = Field(default=50, ge=1)
+    # The longest a failing message (5xx, timeout) waits before its next try; its chat's queue
+    # waits behind it, so this bounds how long one message can hold the others up at a time.
+    max_delivery_backoff_seconds: float = Field(default=300, ge=1, le=3600)
     # A claimed outbox row is re-sent by another worker (or after a restart) once this passes
     # without it being marked sent: longer than any single send may take.
     delivery_lease_seconds: float = Field(default=60, gt=0, le=3600)

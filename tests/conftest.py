@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.storage.store import SqlStore
 
@@ -32,11 +33,29 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'storywatch.db'}"
 
 
+def require_test_database(url: str) -> str:
+    """The database name in `url`, if it is clearly a test database; else pytest.fail.
+
+    The fixture below drops the whole `public` schema, so it must never run against a database
+    that merely happens to be named in the variable: the name has to say "test".
+    """
+    name = make_url(url).database or ""
+    if "test" not in name.lower():
+        pytest.fail(
+            f"{POSTGRES_ENV} names the database {name!r}, which is not a test database: the "
+            "PostgreSQL tests drop its public schema, so its name must contain 'test' "
+            "(e.g. test or test_mine).",
+            pytrace=False,
+        )
+    return name
+
+
 async def fresh_postgres_url() -> str:
     """The test server's URL with an empty public schema."""
     url = os.environ.get(POSTGRES_ENV)
     if not url:
         pytest.skip(f"{POSTGRES_ENV} is not set")
+    require_test_database(url)
     import asyncpg
 
     conn = await asyncpg.connect(url)

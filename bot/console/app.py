@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from dataclasses import replace
 from typing import TextIO
 
 from bot.console.notifier import ConsoleNotifier
 from bot.console.render import render_reply
-from bot.services.ports import CommandContext, CommandPort
+from bot.services.feed_checks import FollowUp
+from bot.services.ports import CommandContext, CommandPort, CommandReply
 
 PLATFORM = "console"
 CHAT_ID = "console"
@@ -47,10 +49,15 @@ class ConsoleRuntime:
         if text.startswith("/press "):
             reply = await self._commands.on_button(self.context, text.removeprefix("/press "))
         elif text.startswith("/"):
-            reply = await self._commands.handle(self.context, text)
+            later = FollowUp(self._show)
+            reply = await self._commands.handle(replace(self.context, followup=later), text)
+            later.answered()  # the reply below is printed before any later one can be
         else:
             self._out.write("Commands start with / — try /help\n")
             return
+        await self._show(reply)
+
+    async def _show(self, reply: CommandReply) -> None:
         self._out.write("\n".join(f"  {line}" for line in render_reply(reply)) + "\n")
         self._out.flush()
 

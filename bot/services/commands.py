@@ -9,14 +9,14 @@ from bot.core.matcher import validate_query
 from bot.core.models import Chat, ChatMode
 from bot.core.policy import parse_hhmm, parse_quiet_hours, parse_timezone
 from bot.core.query import QueryError
+from bot.core.user_text import number_key, split_command, unsafe_character
 from bot.services import replies
+from bot.services.feed_checks import FeedAdder, FeedCheck, FeedChecks
 from bot.services.ports import Button, Clock, CommandContext, CommandReply
 from bot.services.rulebook import RuleBook
 from bot.services.store_port import RuleLimitReached, Store
 
 MAX_ARGUMENT = 1000
-# (title, error) from fetching a feed URL once with all safety rules
-FeedCheck = Callable[[str], Awaitable[tuple[str | None, str | None]]]
 Handler = Callable[[Chat, str], Awaitable[CommandReply]]
 
 READ_ONLY = {"help", "watchlist", "feeds", "status"}
@@ -33,16 +33,18 @@ class CommandService:
         check_feed: FeedCheck,
         *,
         max_rules: int = 50,
+        feed_checks: FeedChecks | None = None,
     ) -> None:
         self._store, self._rules, self._clock = store, rules, clock
-        self._check_feed, self._max_rules = check_feed, max_rules
+        self._max_rules = max_rules
+        self._checks = feed_checks or FeedChecks()
+        self._adder = FeedAdder(store, clock, check_feed, self._checks)
         self._handlers: dict[str, Handler] = {
             "help": self._help,
             "watch": self._watch,
             "unwatch": self._unwatch,
             "watchlist": self._watchlist,
             "feeds": self._feeds,
-            "addfeed": self._addfeed,
             "removefeed": self._removefeed,
             "digest": self._digest,
             "timezone": self._timezone,
@@ -55,16 +57,28 @@ class CommandService:
             "mute": self._mute,
         }
 
+    async def aclose(self) -> None:
+        """Stop the feed checks still running (their chats get no answer; nothing was stored)."""
+        await self._checks.aclose()
+
     def command_list(self) -> list[tuple[str, str]]:
         return list(replies.COMMANDS)
 
     async def handle(self, ctx: CommandContext, text: str) -> CommandReply:
-        name, _, args = text.strip().partition(" ")
-        name, args = name.lstrip("/").lower(), args.strip()
+        bad = unsafe_character(text)
+        if bad is not None:
+            return CommandReply(replies.unsafe(bad))
+        return await replies.answering(self._handle(ctx, *split_command(text)))
+
+    async def on_button(self, ctx: CommandContext, data: str) -> CommandReply:
+        if unsafe_character(data) is not None:
+            return CommandReply(replies.BUTTON_INVALID)
+        return await replies.answering(self._on_button(ctx, data))
+
+    async def _handle(self, ctx: CommandContext, name: str, args: str) -> CommandReply:
         if name == "start":
             return await self._start(ctx)
-        handler = self._handlers.get(name)
-        if handler is None:
+        if name not in self._handlers and name != "addfeed":
             return CommandReply(replies.unknown(name))
         if len(args) > MAX_ARGUMENT:
             return CommandReply(
@@ -73,18 +87,19 @@ class CommandService:
         found = await self._find(ctx)
         if name not in READ_ONLY and not await self._may_configure(ctx, found):
             return CommandReply(replies.NOT_ADMIN)
-        return await handler(await self._chat(ctx, found), args)
+        chat = await self._chat(ctx, found)
+        if name == "addfeed":  # the one command that answers twice: "checking…", then the result
+            return await self._adder.add(ctx, chat, args)
+        return await self._handlers[name](chat, args)
 
-    async def on_button(self, ctx: CommandContext, data: str) -> CommandReply:
+    async def _on_button(self, ctx: CommandContext, data: str) -> CommandReply:
         action, _, value = data.partition(":")
         if action == "sources":
             return await self._sources(value)
         found = await self._find(ctx)
         if action not in ("mute", "stop") or not await self._may_configure(ctx, found):
             return CommandReply(
-                replies.NOT_ADMIN
-                if action in ("mute", "stop")
-                else "That button is no longer valid."
+                replies.NOT_ADMIN if action in ("mute", "stop") else replies.BUTTON_INVALID
             )
         chat = await self._chat(ctx, found)
         if action == "mute":
@@ -144,9 +159,12 @@ class CommandService:
     async def _unwatch(self, chat: Chat, args: str) -> CommandReply:
         if not args:
             return CommandReply("Usage: /unwatch ID or /unwatch QUERY (see /watchlist for IDs).")
-        removed = await self._store.remove_rule(chat.id, args.lstrip("#"))
+        key = number_key(args)
+        removed = None if key is None else await self._store.remove_rule(chat.id, key)
         if removed is None:
-            return CommandReply(f"No rule {args!r} here. /watchlist shows your rules and IDs.")
+            return CommandReply(
+                f"No rule {_quoted(args)} here. /watchlist shows your rules and IDs."
+            )
         self._rules.mark_stale()
         return CommandReply(f"Stopped watching #{removed.number}: {removed.query}")
 
@@ -157,22 +175,14 @@ class CommandService:
     async def _feeds(self, chat: Chat, args: str) -> CommandReply:
         return CommandReply(replies.feeds(await self._store.chat_feeds(chat.id)))
 
-    async def _addfeed(self, chat: Chat, args: str) -> CommandReply:
-        if not args or " " in args:
-            return CommandReply("Usage: /addfeed URL, e.g. /addfeed https://example.com/rss.xml")
-        title, error = await self._check_feed(args)
-        if error is not None:
-            return CommandReply(f"Could not add that feed: {error}")
-        feed = await self._store.add_chat_feed(chat.id, args, title or args, self._clock.now())
-        return CommandReply(f"Added feed {feed.id}: {feed.title}")
-
     async def _removefeed(self, chat: Chat, args: str) -> CommandReply:
         if not args:
             return CommandReply("Usage: /removefeed ID or /removefeed URL (see /feeds).")
-        removed = await self._store.remove_chat_feed(chat.id, args)
+        key = number_key(args)
+        removed = None if key is None else await self._store.remove_chat_feed(chat.id, key)
         if removed is None:
             return CommandReply(
-                f"This chat did not add a feed {args!r}; default feeds stay. See /feeds."
+                f"This chat did not add a feed {_quoted(args)}; default feeds stay. See /feeds."
             )
         return CommandReply(f"Removed feed {removed.id}: {removed.title}")
 
@@ -259,3 +269,8 @@ class CommandService:
         lines = [f"{view.headline} — {len(view.sources)} source(s):"]
         lines += [f"• {s.name}: {s.url}" for s in view.sources]
         return CommandReply("\n".join(lines))
+
+
+def _quoted(text: str) -> str:
+    """The user's key, shortened, for a "not found" line."""
+    return repr(text if len(text) <= 40 else text[:40] + "…")

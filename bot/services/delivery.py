@@ -1,11 +1,8 @@
 """The delivery use case: outbox rows go out through the chat's platform notifier.
 
-Error policy (the notifier raises our own error family, see bot.services.ports):
-RateLimited -> the same row waits `retry_after` and keeps its place (later rows of that chat
-wait behind it); DestinationGone -> the chat is deactivated and its queue cancelled;
-MessageGone on an edit or reply -> sent as a new message; anything else -> retried with
-capped exponential backoff, and marked failed after `max_attempts` so one poisoned message
-cannot block a chat forever.
+The notifier raises our own error family (see bot.services.ports); each error becomes an
+`Outcome`, and bot.core.outbox decides what follows (retry when, give up, deactivate, send
+anew). This module only carries the decision out through the store.
 """
 
 from __future__ import annotations
@@ -14,32 +11,33 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.codec import from_payload
 from bot.core.digest import fold_held_alerts
 from bot.core.models import AlertMessage, MessageKind, NoticeMessage
+from bot.core.outbox import (
+    NextAction,
+    Outcome,
+    RetryPolicy,
+    Route,
+    Step,
+    next_action,
+    route,
+)
 from bot.services.ports import (
     Address,
     Clock,
+    DeliveryError,
     DestinationGone,
     MessageGone,
+    MessageRejected,
     Notifier,
     RateLimited,
 )
 from bot.services.store_port import OutboxRow, Store
 
 log = logging.getLogger(__name__)
-
-MAX_BACKOFF = timedelta(hours=1)
-# sent_ref prefix of alerts that went out folded into one "while you were away" message
-FOLDED = "folded:"
-
-
-def backoff(attempts: int) -> timedelta:
-    """Wait before retry number `attempts + 1`: 5 s, 10 s, 20 s … capped at an hour."""
-    return min(timedelta(seconds=5 * 2 ** min(attempts, 20)), MAX_BACKOFF)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +48,37 @@ class DeliveryReport:
     retried: int = 0
     failed: int = 0
     deactivated: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One try at a row: its outcome, the platform reference if sent, and the error text."""
+
+    outcome: Outcome
+    ref: str = ""
+    folded: bool = False
+    error: str = ""
+    retry_after: float = 0.0
+    reshaped: bool = False  # it was an edit or a reply to the story's alert
+
+
+def _attaches(row: OutboxRow) -> bool:
+    """Sources edits and updates go to the story's alert when it is out."""
+    return row.kind in (MessageKind.SOURCES, MessageKind.UPDATE)
+
+
+def attempt_failed(exc: Exception, *, reshaped: bool = False) -> Attempt:
+    """The outcome for a notifier error; anything unexpected is transient (retried, counted)."""
+    error = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, RateLimited):
+        return Attempt(Outcome.RATE_LIMITED, error=error, retry_after=exc.retry_after)
+    if isinstance(exc, DestinationGone):
+        return Attempt(Outcome.DESTINATION_GONE, error=str(exc) or "destination gone")
+    if isinstance(exc, MessageGone):
+        return Attempt(Outcome.MESSAGE_GONE, error=error, reshaped=reshaped)
+    if isinstance(exc, MessageRejected):
+        return Attempt(Outcome.REJECTED, error=error)
+    return Attempt(Outcome.TRANSIENT, error=error)
 
 
 class Deliverer:
@@ -63,16 +92,18 @@ class Deliverer:
         *,
         batch: int = 200,
         lease_seconds: float = 120,
-        max_attempts: int = 50,
+        policy: RetryPolicy | None = None,
     ) -> None:
         self._store, self._notifiers, self._clock = store, notifiers, clock
-        self._batch, self._lease, self._max_attempts = batch, lease_seconds, max_attempts
+        self._batch, self._lease = batch, lease_seconds
+        self._policy = policy or RetryPolicy()
 
     async def deliver_once(self) -> DeliveryReport:
         """One round: claim each chat's next due row and deliver them concurrently."""
         rows = await self._store.claim_due(self._clock.now(), self._batch, self._lease)
-        outcomes = await asyncio.gather(*(self._deliver(row) for row in rows))
-        return DeliveryReport(*(outcomes.count(k) for k in ("sent", "retry", "failed", "gone")))
+        steps = await asyncio.gather(*(self._deliver(row) for row in rows))
+        counted = (Step.MARK_SENT, Step.RETRY, Step.GIVE_UP, Step.DEACTIVATE_CHAT)
+        return DeliveryReport(*(steps.count(step) for step in counted))
 
     async def drain(self, max_rounds: int = 1000) -> DeliveryReport:
         """Deliver until nothing is due (or `max_rounds`), e.g. for the demo and tests."""
@@ -86,68 +117,84 @@ class Deliverer:
             )
         return total
 
-    async def _deliver(self, row: OutboxRow) -> str:
+    async def _deliver(self, row: OutboxRow) -> Step:
         notifier = self._notifiers.get(row.chat.platform)
-        now = self._clock.now()
         if notifier is None:  # that platform is not running in this process: keep the row
-            await self._store.mark_retry(row.id, now + timedelta(minutes=1), "platform offline")
-            return "retry"
+            offline = Attempt(Outcome.OFFLINE, error=f"platform {row.chat.platform} is offline")
+            return await self._carry_out(row, [row], offline)
         group = [row]
         if row.kind is MessageKind.ALERT and row.deferred:
-            group += await self._store.take_deferred_alerts(row.chat.id, now, self._lease)
-        try:
-            ref = await self._send(notifier, group)
-        except RateLimited as exc:
-            for held in group:
-                await self._store.mark_retry(
-                    held.id, now + timedelta(seconds=exc.retry_after), str(exc)
-                )
-            return "retry"
-        except DestinationGone as exc:
-            log.info("chat %s deactivated: %s", row.chat.id, exc)
-            await self._store.deactivate_chat(row.chat.id, str(exc) or "destination gone")
-            return "gone"
-        except Exception as exc:  # every other failure is retried, never lost
-            outcomes = [await self._retry_or_fail(held, exc) for held in group]
-            return outcomes[0]
-        for sent in group:
-            await self._store.mark_sent(sent.id, ref, self._clock.now())
-        return "sent"
-
-    async def _retry_or_fail(self, row: OutboxRow, exc: Exception) -> str:
-        error = f"{type(exc).__name__}: {exc}"
-        if row.attempts + 1 >= self._max_attempts:
-            log.error(
-                "giving up on outbox row %s after %s attempts: %s", row.id, row.attempts + 1, error
+            group += await self._store.take_deferred_alerts(
+                row.chat.id, self._clock.now(), self._lease
             )
-            await self._store.mark_failed(row.id, error)
-            return "failed"
-        log.warning("outbox row %s will be retried: %s", row.id, error)
-        await self._store.mark_retry(row.id, self._clock.now() + backoff(row.attempts), error)
-        return "retry"
+        result = await self._attempt(notifier, group, anew=False)
+        if self._decide(row, result).step is Step.SEND_ANEW:
+            log.info("outbox row %s: %s; sending it as a new message", row.id, result.error)
+            result = await self._attempt(notifier, group, anew=True)
+        return await self._carry_out(row, group, result)
 
-    async def _send(self, notifier: Notifier, group: list[OutboxRow]) -> str:
+    def _decide(self, row: OutboxRow, result: Attempt) -> NextAction:
+        return next_action(
+            result.outcome, row.attempts, self._clock.now(), self._policy,
+            retry_after=result.retry_after, reshaped=result.reshaped,
+        )  # fmt: skip
+
+    async def _carry_out(self, row: OutboxRow, group: list[OutboxRow], result: Attempt) -> Step:
+        """Apply the policy's decision to the row (and to the alerts folded with it)."""
+        first = self._decide(row, result)
+        if first.step is Step.DEACTIVATE_CHAT:
+            log.info("chat %s deactivated: %s", row.chat.id, result.error)
+            await self._store.deactivate_chat(row.chat.id, result.error)
+        else:
+            for held in group:
+                await self._apply(held, self._decide(held, result), result)
+        return first.step
+
+    async def _apply(self, row: OutboxRow, action: NextAction, result: Attempt) -> None:
+        if action.step is Step.MARK_SENT:
+            await self._store.mark_sent(row.id, result.ref, self._clock.now(), folded=result.folded)
+        elif action.step is Step.GIVE_UP:
+            log.error("giving up on outbox row %s after %s attempts: %s",
+                      row.id, row.attempts + 1, result.error)  # fmt: skip
+            await self._store.mark_failed(row.id, result.error)
+        else:  # RETRY (a second MESSAGE_GONE after sending anew is decided as transient)
+            assert action.retry_at is not None, action
+            log.warning("outbox row %s will be retried: %s", row.id, result.error)
+            await self._store.mark_retry(
+                row.id, action.retry_at, result.error, counts_attempt=action.counts_attempt
+            )
+
+    async def _attempt(self, notifier: Notifier, group: list[OutboxRow], *, anew: bool) -> Attempt:
+        """One try; a notifier error becomes its Outcome (a bug counts as transient)."""
+        try:
+            return await self._send(notifier, group, anew)
+        except DeliveryError as exc:
+            return attempt_failed(exc)
+        except Exception as exc:  # a bug in rendering or a notifier: retried, never lost
+            log.exception("delivering outbox row %s failed unexpectedly", group[0].id)
+            return attempt_failed(exc)
+
+    async def _send(self, notifier: Notifier, group: list[OutboxRow], anew: bool) -> Attempt:
         """Deliver one row (or several held-back alerts folded into one message)."""
         row = group[0]
         to = Address(row.chat.platform_id, row.chat.thread_id, row.chat.settings.link_previews)
         if len(group) > 1:
-            return FOLDED + await notifier.send(to, self._folded(group))
+            return Attempt(Outcome.SENT, await notifier.send(to, self._folded(group)), True)
         message = from_payload(row.payload)
-        if row.kind not in (MessageKind.SOURCES, MessageKind.UPDATE):
-            return await notifier.send(to, message)
-        parent = await self._store.alert_ref(row.chat.id, row.story_id)
-        if parent is None:  # the alert never went out: this message stands alone
-            return await notifier.send(to, message)
-        if parent.startswith(FOLDED):
-            if row.kind is MessageKind.SOURCES:
-                return parent  # the folded message lists the story; there is no alert to edit
-            parent = parent.removeprefix(FOLDED)
+        alert = None
+        if _attaches(row) and not anew:
+            alert = await self._store.alert_ref(row.chat.id, row.story_id)
+        way = route(row.kind, alert)
+        if alert is None or way is Route.SEND:
+            return Attempt(Outcome.SENT, await notifier.send(to, message))
+        if way is Route.ALREADY_SHOWN:
+            return Attempt(Outcome.SENT, alert.ref)
         try:
-            if row.kind is MessageKind.SOURCES:
-                return await notifier.edit(to, parent, message)
-            return await notifier.reply(to, parent, message)
-        except MessageGone:
-            return await notifier.send(to, message)
+            if way is Route.EDIT:
+                return Attempt(Outcome.SENT, await notifier.edit(to, alert.ref, message))
+            return Attempt(Outcome.SENT, await notifier.reply(to, alert.ref, message))
+        except MessageGone as exc:  # the alert was deleted: the policy may send this anew
+            return attempt_failed(exc, reshaped=True)
 
     def _folded(self, group: list[OutboxRow]) -> NoticeMessage:
         stories = []

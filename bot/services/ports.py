@@ -6,6 +6,8 @@ Errors a notifier may raise (adapters translate SDK/HTTP errors into these at th
       ├── RateLimited(retry_after)   platform said slow down: retry the same message later, in order
       ├── DestinationGone(reason)    blocked, kicked, archived: deactivate the chat
       ├── MessageGone                the message to edit/reply to no longer exists: send anew
+      ├── MessageRejected            the platform refused this message itself (HTTP 400):
+      │                              a few tries, then given up, so it cannot hold its chat
       └── TransientError             network error, timeout, 5xx: retry with backoff
 """
 
@@ -39,8 +41,16 @@ class MessageGone(DeliveryError):
     """The message to edit or reply to no longer exists."""
 
 
+class MessageRejected(DeliveryError):
+    """The platform refused this very message (malformed, too long): other messages still go."""
+
+
 class TransientError(DeliveryError):
     """A temporary failure (network, timeout, 5xx): retry with backoff."""
+
+
+class AdminCheckFailed(Exception):
+    """The platform could not say whether the user is an admin (an API error or timeout)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +83,8 @@ class CommandContext:
     """Who sent a chat command, and where; built by each platform adapter.
 
     `is_admin` is asked only for commands that change settings, so adapters can make
-    the (possibly remote) check lazily.
+    the (possibly remote) check lazily; it raises AdminCheckFailed when the platform cannot
+    answer, so a failed lookup is never mistaken for "not an admin".
     """
 
     platform: str
@@ -82,6 +93,9 @@ class CommandContext:
     is_admin: Callable[[], Awaitable[bool]]
     thread_id: str | None = None
     user_name: str = ""
+    # Sends a later reply to the same command (e.g. an /addfeed result after "checking…");
+    # None where the platform cannot, and then slow commands answer inline.
+    followup: Callable[[CommandReply], Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Awaitable, Sequence
 from datetime import datetime
 
 from bot.core.cadence import is_failing
 from bot.core.models import Chat, WatchRule
 from bot.core.policy import next_digest_at
 from bot.core.query import describe_query_language
-from bot.services.store_port import ChatStatus, FeedInfo
+from bot.services.ports import AdminCheckFailed, CommandReply
+from bot.services.store_port import ChatStatus, FeedInfo, StorageUnavailable
+
+log = logging.getLogger(__name__)
 
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", "Subscribe this chat"),
@@ -41,7 +45,15 @@ WELCOME = (
 NOT_ADMIN = (
     "Only chat admins can change storywatch settings here; anyone can use /watchlist and /status."
 )
+STORAGE_UNAVAILABLE = "Storage is unavailable right now, so nothing was changed. Try again later."
+ADMIN_CHECK_FAILED = "Could not check admin rights just now, so nothing was changed. Try again."
+BUTTON_INVALID = "That button is no longer valid."
 WATCH_USAGE = 'Usage: /watch QUERY, e.g. /watch S-400 -India or /watch "air defense" Turkey'
+
+
+def unsafe(character: str) -> str:
+    """Reply to a command holding a control character."""
+    return f"That contains a control character ({character}); please type it again without it."
 
 
 def unknown(name: str) -> str:
@@ -107,3 +119,15 @@ def status(
     if state.pending or state.held:
         lines.append(f"Waiting to be sent: {state.pending}; held: {state.held}")
     return "\n".join(lines)
+
+
+async def answering(call: Awaitable[CommandReply]) -> CommandReply:
+    """The reply, or one clear line when the database or the platform's admin check failed."""
+    try:
+        return await call
+    except StorageUnavailable as exc:
+        log.warning("command not done, storage unavailable: %s", exc)
+        return CommandReply(STORAGE_UNAVAILABLE)
+    except AdminCheckFailed as exc:
+        log.warning("command not done, admin check failed: %s", exc)
+        return CommandReply(ADMIN_CHECK_FAILED)

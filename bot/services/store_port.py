@@ -18,11 +18,20 @@ from bot.core.models import (
     StoryView,
     WatchRule,
 )
+from bot.core.outbox import SentAlert
 from bot.services.ports import FeedReadResult, FeedRef
 
 
 class RuleLimitReached(Exception):
     """The chat already has as many rules as allowed."""
+
+
+class StorageUnavailable(Exception):
+    """The database cannot be reached or written (disk full, read-only, down, locked too long).
+
+    The storage adapter raises this instead of its driver's errors, so the services can tell
+    the user to try again later without knowing which database is behind the port.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +138,16 @@ class Store(Protocol):
     async def claim_due(
         self, now: datetime, limit: int, lease_seconds: float
     ) -> list[OutboxRow]: ...
-    async def alert_ref(self, chat_id: int, story_id: str) -> str | None: ...
+    async def alert_ref(self, chat_id: int, story_id: str) -> SentAlert | None: ...
     async def take_deferred_alerts(
         self, chat_id: int, now: datetime, lease_seconds: float
     ) -> list[OutboxRow]: ...
-    async def mark_sent(self, row_id: int, ref: str, now: datetime) -> None: ...
-    async def mark_retry(self, row_id: int, at: datetime, error: str) -> None: ...
+    async def mark_sent(
+        self, row_id: int, ref: str, now: datetime, *, folded: bool = False
+    ) -> None: ...
+    async def mark_retry(
+        self, row_id: int, at: datetime, error: str, *, counts_attempt: bool = True
+    ) -> None: ...
     async def mark_failed(self, row_id: int, error: str) -> None: ...
     async def release_held(self, chat_id: int) -> int: ...
     async def chat_status(self, chat_id: int) -> ChatStatus: ...

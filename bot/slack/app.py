@@ -17,6 +17,7 @@ from bot.slack.notifier import SlackNotifier
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
 API_TIMEOUT = 15  # seconds; a stuck call must not hold the outbox for slack-sdk's default 30
 
 
@@ -92,7 +93,10 @@ class SlackRuntime:
         log.info("Slack events endpoint on %s:%s%s", self._host, self.port, EVENTS_PATH)
 
     async def _handle_http(self, request: web.Request) -> web.Response:
-        # Bolt verifies X-Slack-Signature and rejects stale timestamps (401) before any listener.
+        # Bolt verifies X-Slack-Signature and rejects stale timestamps (401) before any listener,
+        # but a timestamp that is not a number makes its check raise (a 500): refuse it here.
+        if not _numeric(request.headers.get(TIMESTAMP_HEADER)):
+            return web.json_response({"error": "invalid request"}, status=401)
         response = await self._app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
@@ -105,3 +109,14 @@ def _bolt_app(client: AsyncWebClient, signing_secret: str | None) -> AsyncApp:
         request_verification_enabled=True,  # signature + 5-minute timestamp window
         name="storywatch",
     )
+
+
+def _numeric(value: str | None) -> bool:
+    """A request timestamp bolt can compare: None is fine too (bolt answers 401 itself)."""
+    if value is None:
+        return True
+    try:
+        int(value)
+    except ValueError:
+        return False
+    return True

@@ -7,17 +7,20 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services.ports import CommandContext, CommandPort, CommandReply
+from bot.services.feed_checks import FollowUp
+from bot.services.ports import AdminCheckFailed, CommandContext, CommandPort, CommandReply
 from bot.slack.render import SlackMessage, render_reply
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 SLASH_COMMAND = "/storywatch"
+NOT_A_USER = frozenset({"user_not_found", "user_not_visible"})
 FAILURE_TEXT = "Sorry, that did not work. Please try again in a minute."
 
 # Slack wraps links typed in messages as <https://x> or <https://x|label>; commands want the URL.
@@ -68,8 +71,12 @@ async def _is_workspace_admin(client: AsyncWebClient, user_id: str) -> bool:
     try:
         response = await client.users_info(user=user_id)
     except SlackApiError as exc:
-        log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
-        return False  # unknown means no: settings stay protected
+        if exc.response.get("error") in NOT_A_USER:
+            return False
+        # Neither yes nor no: the command is refused with "try again", never granted.
+        raise AdminCheckFailed(f"users.info: {exc.response.get('error')}") from exc
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise AdminCheckFailed(f"users.info: {type(exc).__name__}: {exc}") from exc
     user = response.get("user") or {}
     return any(bool(user.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner"))
 
@@ -93,10 +100,19 @@ class SlackCommandHandlers:
         self, ack: Any, command: dict[str, Any], respond: Any, client: AsyncWebClient
     ) -> None:
         await ack()  # within Slack's 3 s; the answer follows through response_url
-        ctx = _context(client, command["channel_id"], command["user_id"], command.get("user_name"))
+
+        async def answer(reply: CommandReply) -> None:
+            await _answer_ephemeral(respond, client, ctx, self._spelled(reply), replace=None)
+
+        later = FollowUp(answer)
+        user_name = command.get("user_name")
+        ctx = _context(client, command["channel_id"], command["user_id"], user_name, later)
         text = command_text(command.get("text", ""))
         reply = await self._safely(self._commands.handle(ctx, text))
-        await _answer_ephemeral(respond, client, ctx, reply, replace=None)
+        try:
+            await _answer_ephemeral(respond, client, ctx, reply, replace=None)
+        finally:
+            later.answered()
 
     async def on_app_mention(
         self, event: dict[str, Any], client: AsyncWebClient, context: Any
@@ -104,16 +120,23 @@ class SlackCommandHandlers:
         if event.get("subtype") or not event.get("user"):
             return  # edits and bot echoes are not new commands
         text = command_text(strip_mentions(event.get("text", ""), context.get("bot_user_id")))
-        ctx = _context(client, event["channel"], event["user"])
-        reply = await self._safely(self._commands.handle(ctx, text))
-        rendered = render_reply(reply)
-        await client.chat_postMessage(
-            channel=event["channel"],
-            thread_ts=event.get("thread_ts"),  # answer where asked: in the thread, or the channel
-            text=rendered.text,
-            blocks=rendered.blocks,
-            unfurl_links=False,
-        )
+
+        async def answer(reply: CommandReply) -> None:
+            rendered = render_reply(self._spelled(reply))
+            await client.chat_postMessage(
+                channel=event["channel"],
+                thread_ts=event.get("thread_ts"),  # answer where asked: thread or channel
+                text=rendered.text,
+                blocks=rendered.blocks,
+                unfurl_links=False,
+            )
+
+        later = FollowUp(answer)
+        ctx = _context(client, event["channel"], event["user"], followup=later)
+        try:
+            await answer(await self._safely(self._commands.handle(ctx, text), spell=False))
+        finally:
+            later.answered()
 
     async def on_block_action(
         self,
@@ -133,18 +156,25 @@ class SlackCommandHandlers:
         replace = bool(container.get("is_ephemeral"))
         await _answer_ephemeral(respond, client, ctx, reply, replace=replace)
 
-    async def _safely(self, call: Awaitable[CommandReply]) -> CommandReply:
+    async def _safely(self, call: Awaitable[CommandReply], spell: bool = True) -> CommandReply:
         # The user is still waiting for an answer; a stack trace belongs in the log, not Slack.
         try:
             reply = await call
         except Exception:
             log.exception("Slack command failed")
             return CommandReply(FAILURE_TEXT)
+        return self._spelled(reply) if spell else reply
+
+    def _spelled(self, reply: CommandReply) -> CommandReply:
         return CommandReply(slack_spelling(reply.text, self._names), reply.buttons)
 
 
 def _context(
-    client: AsyncWebClient, channel_id: str, user_id: str, user_name: str | None = None
+    client: AsyncWebClient,
+    channel_id: str,
+    user_id: str,
+    user_name: str | None = None,
+    followup: FollowUp | None = None,
 ) -> CommandContext:
     return CommandContext(
         platform=PLATFORM,
@@ -153,6 +183,7 @@ def _context(
         is_admin=admin_check(client, user_id),
         thread_id=None,
         user_name=user_name or "",
+        followup=followup,
     )
 
 

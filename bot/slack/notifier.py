@@ -10,6 +10,8 @@ Error mapping (Slack `error` code or HTTP status → what the outbox does):
     invalid_auth, not_authed, account_inactive,
     token_revoked, token_expired, missing_scope,
     no_permission, org_login_required            → SlackAuthError (a TransientError)
+    invalid_arguments, no_text, msg_too_long,
+    invalid_blocks (after the plain-text retry) … → MessageRejected   given up after a few tries
     5xx, connection errors, timeouts, others     → TransientError
 
 Token problems are deliberately *not* DestinationGone: a revoked or wrong token is the
@@ -33,6 +35,7 @@ from bot.services.ports import (
     DeliveryError,
     DestinationGone,
     MessageGone,
+    MessageRejected,
     RateLimited,
     TransientError,
 )
@@ -72,6 +75,15 @@ TOKEN_REJECTED = frozenset(
 )
 # Slack refused our Block Kit; the plain fallback text still gets the news through.
 BLOCKS_REJECTED = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_too_long"})
+# Slack refused the message itself (even as plain text): retrying it unchanged cannot help.
+MESSAGE_REJECTED = BLOCKS_REJECTED | {
+    "invalid_arguments",
+    "invalid_attachments",
+    "invalid_metadata_format",
+    "no_text",
+    "too_many_attachments",
+    "markdown_text_conflict",
+}
 
 ApiCall = Callable[[SlackMessage], Awaitable[Any]]
 
@@ -144,6 +156,8 @@ def delivery_error(exc: SlackApiError) -> DeliveryError:
         return DestinationGone(code)
     if code in MESSAGE_GONE:
         return MessageGone(code)
+    if code in MESSAGE_REJECTED:
+        return MessageRejected(code)
     if code in TOKEN_REJECTED:
         log.error("Slack rejected the bot token (%s); check SLACK_BOT_TOKEN and scopes", code)
         return SlackAuthError(f"Slack token rejected: {code}")

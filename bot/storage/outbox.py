@@ -10,10 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.digest import DigestEntry
 from bot.core.models import Chat, ChatSettings, MessageKind
+from bot.core.outbox import OutboxStatus, SentAlert
 from bot.services.store_port import ChatStatus, OutboxRow
 from bot.storage import tables as t
 
 o = t.outbox.c
+PENDING = OutboxStatus.PENDING.value
 _CHAT_COLUMNS = (
     t.chats.c.platform,
     t.chats.c.platform_id,
@@ -28,7 +30,7 @@ def _head_of_line() -> Any:
     older = t.outbox.alias("older")
     return (
         ~select(older.c.id)
-        .where(older.c.chat_id == o.chat_id, older.c.status == "pending", older.c.id < o.id)
+        .where(older.c.chat_id == o.chat_id, older.c.status == PENDING, older.c.id < o.id)
         .exists()
     )
 
@@ -44,7 +46,7 @@ class OutboxStore:
         query = (
             select(t.outbox, *_CHAT_COLUMNS)
             .join(t.chats, t.chats.c.id == o.chat_id)
-            .where(o.status == "pending", o.next_attempt_at <= now, free, _head_of_line())
+            .where(o.status == PENDING, o.next_attempt_at <= now, free, _head_of_line())
             .where(t.chats.c.active.is_(True))
             .order_by(o.next_attempt_at, o.id)
             .limit(limit)
@@ -69,7 +71,7 @@ class OutboxStore:
         query = (
             select(t.outbox, *_CHAT_COLUMNS)
             .join(t.chats, t.chats.c.id == o.chat_id)
-            .where(o.chat_id == chat_id, o.status == "pending", o.next_attempt_at <= now, free)
+            .where(o.chat_id == chat_id, o.status == PENDING, o.next_attempt_at <= now, free)
             .where(o.kind == MessageKind.ALERT.value, o.deferred.is_(True))
             .order_by(o.id)
         )
@@ -80,31 +82,40 @@ class OutboxStore:
             await conn.execute(update(t.outbox).where(o.id.in_(ids)).values(claimed_until=until))
         return [_outbox_row(r) for r in rows]
 
-    async def alert_ref(self, chat_id: int, story_id: str) -> str | None:
-        query = select(o.sent_ref).where(
+    async def alert_ref(self, chat_id: int, story_id: str) -> SentAlert | None:
+        query = select(o.sent_ref, o.folded).where(
             o.chat_id == chat_id,
             o.story_id == story_id,
             o.kind == MessageKind.ALERT.value,
-            o.status == "sent",
+            o.status == OutboxStatus.SENT.value,
         )
         async with self.engine.connect() as conn:
-            ref = await conn.scalar(query)
-        return None if ref is None else str(ref)
+            row = (await conn.execute(query)).first()
+        return None if row is None else SentAlert(str(row.sent_ref), bool(row.folded))
 
-    async def mark_sent(self, row_id: int, ref: str, now: datetime) -> None:
-        await self._set(row_id, status="sent", sent_ref=ref, sent_at=now, claimed_until=None)
-
-    async def mark_retry(self, row_id: int, at: datetime, error: str) -> None:
+    async def mark_sent(
+        self, row_id: int, ref: str, now: datetime, *, folded: bool = False
+    ) -> None:
         await self._set(
-            row_id,
-            next_attempt_at=at,
-            last_error=error[:500],
+            row_id, status=OutboxStatus.SENT.value, sent_ref=ref, folded=folded, sent_at=now,
             claimed_until=None,
-            attempts=o.attempts + 1,
-        )
+        )  # fmt: skip
+
+    async def mark_retry(
+        self, row_id: int, at: datetime, error: str, *, counts_attempt: bool = True
+    ) -> None:
+        """Try again at `at`; a rate limit (counts_attempt=False) leaves `attempts` alone."""
+        attempts = o.attempts + 1 if counts_attempt else o.attempts
+        await self._set(
+            row_id, next_attempt_at=at, last_error=error[:500], claimed_until=None,
+            attempts=attempts,
+        )  # fmt: skip
 
     async def mark_failed(self, row_id: int, error: str) -> None:
-        await self._set(row_id, status="failed", last_error=error[:500], claimed_until=None)
+        await self._set(
+            row_id, status=OutboxStatus.FAILED.value, last_error=error[:500], claimed_until=None,
+            attempts=o.attempts + 1,
+        )  # fmt: skip
 
     async def _set(self, row_id: int, **values: Any) -> None:
         async with self.engine.begin() as conn:
@@ -114,8 +125,8 @@ class OutboxStore:
         async with self.engine.begin() as conn:
             changed = await conn.execute(
                 update(t.outbox)
-                .where(o.chat_id == chat_id, o.status == "held")
-                .values(status="pending")
+                .where(o.chat_id == chat_id, o.status == OutboxStatus.HELD.value)
+                .values(status=PENDING)
             )
         return int(changed.rowcount)
 
@@ -135,7 +146,7 @@ class OutboxStore:
                     )
                 ).all()
             )
-        return ChatStatus(last, int(counts.get("pending", 0)), int(counts.get("held", 0)))
+        return ChatStatus(last, int(counts.get(PENDING, 0)), int(counts.get(OutboxStatus.HELD, 0)))
 
     async def digest_entries(self, chat_id: int, since: datetime) -> list[DigestEntry]:
         m, s = t.story_matches.c, t.stories.c
@@ -180,7 +191,7 @@ class OutboxStore:
                 return False
             await conn.execute(insert(t.outbox).values(
                 chat_id=chat_id, story_id="", kind=MessageKind.DIGEST.value,
-                dedup_key=slot.isoformat(), payload=payload, status="pending", attempts=0,
+                dedup_key=slot.isoformat(), payload=payload, status=PENDING, attempts=0,
                 next_attempt_at=now, created_at=now,
             ))  # fmt: skip
         return True

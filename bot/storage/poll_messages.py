@@ -1,7 +1,7 @@
 """A poll batch's outbox rows written with a few multi-row statements instead of 2-4 per message.
 
-Rule order for each planned message, applied in plan order (the same rules the outbox had
-when it was written one message at a time):
+Rule order for each planned message, applied in plan order (the decisions themselves are
+bot.core.outbox's `sources_plan` and `initial_status`; this module only carries them out):
 1. A SOURCES edit whose alert is still unsent changes that alert's payload in place; nothing
    is queued (the alert will show the new sources itself).
 2. A message whose (chat, story, kind, dedup key) row exists is never queued twice, except a
@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.core.alerts import PlannedMessage
 from bot.core.codec import story_payload, to_payload
 from bot.core.models import MessageKind, StoryView
+from bot.core.outbox import OutboxStatus, SourcesPlan, initial_status, sources_plan
 from bot.storage import tables as t
 
 _O = t.outbox.c
@@ -92,7 +93,7 @@ def _apply(box: _Outbox, m: PlannedMessage, now: datetime) -> None:
         payload = _edit_payload(box, m, payload)
     if payload is None:
         return
-    status = "held" if m.held else "pending"
+    status = initial_status(m.held).value
     key = (m.chat_id, m.story_id, m.kind.value, m.dedup_key)
     if key not in box.rows:
         _insert(box, key, m, payload, status, now)
@@ -118,10 +119,11 @@ def _edit_payload(
     """An edit changes the story part only: the chat keeps the snippet of its own match.
     None when the alert is still unsent and was updated in place instead."""
     alert = box.alerts.get((m.chat_id, m.story_id))
-    if alert is None:
+    plan = sources_plan(None if alert is None else OutboxStatus(alert.status))
+    if alert is None or plan is SourcesPlan.QUEUE:
         return payload
     edited = {**alert.payload, "story": payload["story"]}
-    if alert.status not in ("pending", "held"):
+    if plan is SourcesPlan.QUEUE_EDIT:
         return edited
     alert.payload = edited
     if alert.row is not None:

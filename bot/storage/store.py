@@ -19,8 +19,10 @@ from bot.core.models import (
     StoryKind,
     StoryView,
 )
+from bot.core.outbox import WAITING, OutboxStatus
 from bot.services.store_port import StoredArticle
 from bot.storage import tables as t
+from bot.storage.errors import translate_errors
 from bot.storage.feeds import FeedStore
 from bot.storage.migrate import migrate
 from bot.storage.outbox import OutboxStore, chat_from_row
@@ -50,6 +52,7 @@ def _sqlite_wal(dbapi_connection: Any, record: Any) -> None:
     cursor.close()
 
 
+@translate_errors
 class SqlStore(FeedStore, RuleStore, OutboxStore, PollStore):
     """All persistence; each public method is one transaction."""
 
@@ -191,8 +194,10 @@ class SqlStore(FeedStore, RuleStore, OutboxStore, PollStore):
             )
             await conn.execute(
                 update(t.outbox)
-                .where(t.outbox.c.chat_id == chat_id, t.outbox.c.status.in_(("pending", "held")))
-                .values(status="cancelled", last_error=reason)
+                .where(
+                    t.outbox.c.chat_id == chat_id, t.outbox.c.status.in_([s.value for s in WAITING])
+                )
+                .values(status=OutboxStatus.CANCELLED.value, last_error=reason)
             )
 
     async def delete_chat(self, chat_id: int) -> None:

@@ -158,6 +158,8 @@ outbox = Table(
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("claimed_until", UTCDateTime),
     Column("sent_ref", String(128)),
+    # The alert went out folded into one "while you were away" notice (sent_ref is the notice).
+    Column("folded", Boolean, nullable=False, default=False),
     # Held by quiet hours or /pause: several such alerts are folded into one message.
     Column("deferred", Boolean, nullable=False, default=False),
     Column("last_error", Text),

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
+from collections import Counter
+from collections.abc import Awaitable, Coroutine
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
 
 from bot.services.ports import CommandPort, Notifier
 from bot.telegram.handlers import TelegramHandlers
@@ -40,6 +43,63 @@ def rate_limiter() -> AIORateLimiter:
         group_time_period=60,
         max_retries=0,
     )
+
+
+def chat_key(update: object) -> int | None:
+    """The chat whose updates must stay in order: a migration counts for the new supergroup,
+    so commands sent there right after it see the moved data."""
+    if not isinstance(update, Update):
+        return None
+    message = update.effective_message
+    if message is not None and message.migrate_to_chat_id is not None:
+        return message.migrate_to_chat_id
+    chat = update.effective_chat
+    return chat.id if chat is not None else None
+
+
+class ChatOrderedUpdates(BaseUpdateProcessor):
+    """Different chats' updates are handled concurrently; one chat's one at a time, in order.
+
+    So a chat waiting on something slow (a database lock, a slow getChatMember) delays only
+    itself. `workers` bounds how many updates run at once; a chat may have at most `per_chat`
+    updates waiting, and updates past that (a flood) are dropped with a warning, so one chat
+    can never occupy the whole queue.
+    """
+
+    def __init__(self, workers: int = 64, per_chat: int = 20) -> None:
+        # PTB's own bound only counts tasks; ours (the semaphore) counts work being done.
+        super().__init__(max_concurrent_updates=workers * per_chat)
+        self._workers = asyncio.Semaphore(workers)
+        self._per_chat = per_chat
+        self._chats: dict[int, asyncio.Lock] = {}
+        self._queued: Counter[int] = Counter()
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = chat_key(update)
+        if key is None:
+            async with self._workers:
+                await coroutine
+            return
+        if self._queued[key] >= self._per_chat:
+            log.warning("chat %s sent more than %s updates at once; dropping one", key,
+                        self._per_chat)  # fmt: skip
+            if isinstance(coroutine, Coroutine):
+                coroutine.close()
+            return
+        self._queued[key] += 1
+        try:
+            async with self._chats.setdefault(key, asyncio.Lock()), self._workers:
+                await coroutine
+        finally:
+            self._queued[key] -= 1
+            if not self._queued[key]:
+                del self._queued[key], self._chats[key]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
 
 
 def bot_commands(pairs: list[tuple[str, str]]) -> list[BotCommand]:
@@ -127,6 +187,7 @@ def build_application(
         .base_url(f"{base}/bot")
         .base_file_url(f"{base}/file/bot")
         .job_queue(None)  # scheduling belongs to bot.scheduler, not PTB
+        .concurrent_updates(ChatOrderedUpdates())
     )
     if rate_limit:
         return builder.rate_limiter(rate_limiter()).build()

@@ -9,10 +9,11 @@ from typing import Any
 
 from telegram import Bot, Chat, Message, ReplyParameters, Update, User
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.services.ports import CommandContext, CommandPort, CommandReply
+from bot.services.feed_checks import FollowUp
+from bot.services.ports import AdminCheckFailed, CommandContext, CommandPort, CommandReply
 from bot.telegram.render import PARSE_MODE, render_reply
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,8 @@ PRIVATE_HINT = CommandReply(
 )
 FAILED = CommandReply("Sorry, that did not work. Please try again in a moment.")
 ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+# getChatMember answers these (Bad Request) for someone who is simply not in the chat.
+NOT_A_MEMBER = ("user not found", "participant_id_invalid", "member not found")
 COMMAND = re.compile(r"/(?P<name>\w+)(?:@(?P<bot>\w+))?(?P<rest>.*)", re.DOTALL)
 
 
@@ -63,9 +66,13 @@ async def _is_admin(bot: Bot, chat: Chat, user: User | None, sender_chat: Chat |
         return False
     try:
         member = await bot.get_chat_member(chat.id, user.id)
+    except BadRequest as error:
+        if any(reason in error.message.lower() for reason in NOT_A_MEMBER):
+            return False
+        raise AdminCheckFailed(f"getChatMember: {error.message}") from error
     except TelegramError as error:
-        log.warning("admin check failed in chat %s: %s", chat.id, error)
-        return False  # deny rather than let a failed lookup grant settings changes
+        # Neither yes nor no: the command is refused with "try again", never granted.
+        raise AdminCheckFailed(f"getChatMember: {type(error).__name__}: {error}") from error
     return member.status in ADMIN_STATUSES
 
 
@@ -77,7 +84,12 @@ def topic_of(message: object) -> int | None:
 
 
 def context_for(
-    bot: Bot, chat: Chat, user: User | None, sender_chat: Chat | None, thread: int | None
+    bot: Bot,
+    chat: Chat,
+    user: User | None,
+    sender_chat: Chat | None,
+    thread: int | None,
+    followup: FollowUp | None = None,
 ) -> CommandContext:
     sender = user or sender_chat or chat  # channel posts have no user: the channel speaks
     return CommandContext(
@@ -87,6 +99,7 @@ def context_for(
         is_admin=admin_check(bot, chat, user, sender_chat),
         thread_id=str(thread) if thread is not None else None,
         user_name=user.full_name if user else getattr(sender_chat, "title", None) or "",
+        followup=followup,
     )
 
 
@@ -136,14 +149,22 @@ class TelegramHandlers:
         text = command_text(message.text, context.bot.username)
         if text is None:
             return  # addressed to another bot in the same group
-        thread = topic_of(message)
-        ctx = context_for(context.bot, chat, message.from_user, message.sender_chat, thread)
+        thread, bot = topic_of(message), context.bot
+
+        async def answer(reply: CommandReply) -> None:
+            await send_reply(bot, chat.id, reply, thread, message.message_id)
+
+        later = FollowUp(answer)
+        ctx = context_for(bot, chat, message.from_user, message.sender_chat, thread, later)
         try:
             reply = await self._commands.handle(ctx, text)
         except Exception:
             log.exception("command %r failed in chat %s", text.split()[0], chat.id)
             reply = FAILED
-        await send_reply(context.bot, chat.id, reply, thread, message.message_id)
+        try:
+            await answer(reply)
+        finally:
+            later.answered()
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query

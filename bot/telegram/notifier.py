@@ -24,6 +24,7 @@ from bot.services.ports import (
     DeliveryError,
     DestinationGone,
     MessageGone,
+    MessageRejected,
     RateLimited,
     TransientError,
 )
@@ -82,9 +83,9 @@ def retry_seconds(error: RetryAfter) -> float:
 def translate(error: TelegramError) -> DeliveryError:
     """Our error family for a PTB error.
 
-    Any other Bad Request (say, an entity Telegram refuses to parse) becomes TransientError:
-    we cannot tell a malformed message from a passing glitch here, and the outbox caps
-    attempts, so a permanently bad message is retried a few times and then given up.
+    Any other Bad Request (say, an entity Telegram refuses to parse, a text too long) is
+    MessageRejected: Telegram refused this message itself, so the outbox tries it only a few
+    times and then gives it up instead of holding the chat's later messages behind it.
     """
     text = error.message.lower()
     if isinstance(error, RetryAfter):
@@ -97,7 +98,9 @@ def translate(error: TelegramError) -> DeliveryError:
         return DestinationGone(error.message)
     if isinstance(error, BadRequest) and any(f in text for f in GONE_MESSAGE):
         return MessageGone(error.message)
-    # TimedOut, NetworkError, Conflict, InvalidToken, other Bad Requests: retry with backoff.
+    if isinstance(error, BadRequest):
+        return MessageRejected(error.message)
+    # TimedOut, NetworkError (5xx), Conflict, InvalidToken: retry with backoff.
     return TransientError(f"{type(error).__name__}: {error.message}")
 
 

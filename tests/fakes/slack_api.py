@@ -299,11 +299,11 @@ def signed_headers(
     body: str,
     *,
     secret: str = SIGNING_SECRET,
-    timestamp: int | None = None,
+    timestamp: int | str | None = None,
     content_type: str = "application/x-www-form-urlencoded",
 ) -> dict[str, str]:
     """Headers Slack adds to a request: v0 HMAC-SHA256 over "v0:{ts}:{body}"."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
+    ts = str(int(time.time()) if timestamp is None else timestamp)  # a str is sent as given
     digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
     return {
         "X-Slack-Request-Timestamp": ts,

@@ -163,6 +163,7 @@ class FakeBotApi:
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._failures: list[_Failure] = []
+        self._holds: dict[str, asyncio.Event] = {}
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._closing = False
@@ -249,6 +250,11 @@ class FakeBotApi:
     def set_member(self, chat_id: int, user_id: int, status: str) -> None:
         self.chats.members[(chat_id, user_id)] = status
 
+    def hold(self, method: str) -> asyncio.Event:
+        """Calls of `method` wait until the returned event is set (then it stops holding)."""
+        gate = self._holds[method] = asyncio.Event()
+        return gate
+
     def fail_next(self, method: str, error: ApiError, *, chat_id: int | None = None) -> None:
         self._failures.append(_Failure(method, chat_id, error))
 
@@ -283,6 +289,10 @@ class FakeBotApi:
         return web.json_response({"ok": True, "result": result})
 
     async def _dispatch(self, method: str, params: dict[str, Any]) -> Any:
+        gate = self._holds.get(method)
+        if gate is not None:  # a slow Bot API: answer once the test opens the gate
+            await self._notify()
+            await gate.wait()
         failure = self._take_failure(method, params.get("chat_id"))
         if failure is not None:
             raise _Refused(failure)

@@ -33,6 +33,7 @@ from bot.services.ports import (
     CommandReply,
     DestinationGone,
     MessageGone,
+    MessageRejected,
     RateLimited,
     TransientError,
 )
@@ -199,6 +200,13 @@ async def test_revoked_token_is_not_blamed_on_the_channel() -> None:
         assert not isinstance(caught.value, DestinationGone)
 
 
+async def test_a_message_slack_refuses_is_rejected_not_transient() -> None:
+    async with FakeSlackApi() as api:
+        api.fail_next("chat.postMessage", error="invalid_arguments")
+        with pytest.raises(MessageRejected):
+            await notifier_for(api).send(NEWS, ALERT)
+
+
 async def test_server_error_is_transient() -> None:
     async with FakeSlackApi() as api:
         api.fail_next("chat.postMessage", error="service_unavailable", status=503)
@@ -283,8 +291,14 @@ async def test_bare_slash_command_is_help() -> None:
 
 @pytest.mark.parametrize(
     "signing",
-    [{"secret": "not-the-secret"}, {"timestamp": int(time.time()) - 600}],
-    ids=["bad-signature", "stale-timestamp"],
+    [
+        {"secret": "not-the-secret"},
+        {"timestamp": int(time.time()) - 600},
+        {"timestamp": "now"},
+        {"timestamp": "1.7e9"},
+        {"timestamp": ""},
+    ],
+    ids=["bad-signature", "stale-timestamp", "word-timestamp", "float-timestamp", "empty"],
 )
 async def test_unverifiable_requests_are_rejected(signing: dict[str, Any]) -> None:
     commands = RecordingCommands()
@@ -404,3 +418,29 @@ async def test_socket_mode_start_fails_fast_on_a_wrong_app_token() -> None:
         with pytest.raises(SlackApiError):
             await runtime.start()
         await runtime.stop()
+
+
+class AnswersTwice(RecordingCommands):
+    """Answers "now" and, through the follow-up, "later" (as /addfeed does)."""
+
+    async def handle(self, ctx: CommandContext, text: str) -> CommandReply:
+        assert ctx.followup is not None
+        self.later = asyncio.create_task(ctx.followup(CommandReply("later: /watch done")))
+        return CommandReply("now")
+
+
+async def test_a_follow_up_arrives_after_the_first_answer_in_the_same_place() -> None:
+    commands = AnswersTwice()
+    async with FakeSlackApi() as api, running(api, commands) as runtime:
+        event = app_mention("addfeed x", thread_ts="1700000000.000009")
+        assert await post_signed(runtime, json.dumps(event)) == 200
+        await api.wait_for(lambda: len(api.posted) == 2)
+        assert [(p.text, p.thread_ts) for p in api.posted] == [
+            ("now", "1700000000.000009"),
+            ("later: /storywatch watch done", "1700000000.000009"),  # spelled the Slack way
+        ]
+
+        hook = api.response_url()
+        await post_signed(runtime, urlencode(slash_command("addfeed x", response_url=hook)))
+        await api.wait_for(lambda: len(api.responses) == 2)
+        assert [r["text"] for r in api.responses] == ["now", "later: /storywatch watch done"]

@@ -144,3 +144,26 @@ async def test_archived_channel_stops_receiving_alerts(tmp_path: Path) -> None:
         report = await app.deliverer.drain()
         assert report.deactivated == 1
         assert api.posted == []
+
+
+async def test_watch_then_a_tab_or_newline_works_and_a_nul_is_refused(tmp_path: Path) -> None:
+    async with slack_bot(tmp_path) as (_app, api, _feeds, port):
+        api.set_user("U0ALICE", is_admin=True)
+        alice = SlackUser(api, port)
+        await alice.command("start")
+        assert await alice.command("watch\tS-400") == "Watching #1: S-400"
+        assert await alice.command("watch\nF-35") == "Watching #2: F-35"
+        refusal = await alice.command("watch a\x00b")
+        assert refusal.startswith("That contains a control character (U+0000)")
+        assert (await alice.command("watchlist")).endswith("#1  S-400\n#2  F-35")
+
+
+async def test_a_failing_users_info_asks_to_try_again_instead_of_refusing(tmp_path: Path) -> None:
+    async with slack_bot(tmp_path) as (_app, api, _feeds, port):
+        api.set_user("U0ALICE", is_admin=True)
+        alice = SlackUser(api, port)
+        api.fail_next("users.info", error="internal_error", status=500)
+        assert await alice.command("start") == (
+            "Could not check admin rights just now, so nothing was changed. Try again."
+        )
+        assert (await alice.command("start")).startswith("Welcome to storywatch")

@@ -29,6 +29,7 @@ from bot.services.ports import (
     CommandReply,
     DestinationGone,
     MessageGone,
+    MessageRejected,
     RateLimited,
     TransientError,
 )
@@ -210,7 +211,7 @@ async def test_429_is_rate_limited_with_retry_after_and_no_hidden_retry(
     [
         (BLOCKED, DestinationGone),
         (CHAT_NOT_FOUND, DestinationGone),
-        (BAD_ENTITIES, TransientError),
+        (BAD_ENTITIES, MessageRejected),
     ],
 )
 async def test_api_errors_become_our_error_family(

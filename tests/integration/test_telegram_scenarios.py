@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from fakes.telegram_api import BLOCKED, FakeBotApi, Recorded, too_many_requests
+from fakes.telegram_api import BLOCKED, ApiError, FakeBotApi, Recorded, too_many_requests
 from feedserver import FeedServer
 from pydantic import SecretStr
 
@@ -73,7 +74,7 @@ class World:
 
 
 @asynccontextmanager
-async def telegram_bot(tmp_path: Path) -> AsyncIterator[World]:
+async def telegram_bot(tmp_path: Path, **extra: Any) -> AsyncIterator[World]:
     async with FakeBotApi() as api, FeedServer() as feeds:
         settings = Settings(
             telegram_bot_token=SecretStr(api.token),
@@ -81,6 +82,7 @@ async def telegram_bot(tmp_path: Path) -> AsyncIterator[World]:
             database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
             feeds=[FeedConfig(url=feeds.url("/rss.xml"), name="BulgarianMilitary")],
             allow_private_feeds=True,
+            **extra,
         )
         clock = SteppedClock()
         app = await build_app(settings, clock=clock)
@@ -165,4 +167,50 @@ async def test_flood_limit_delays_the_alert_without_losing_it(tmp_path: Path) ->
         second = await world.app.deliverer.drain()
 
         assert (first.retried, first.sent, second.sent) == (1, 0, 1)
+        assert len(world.alerts_to(USER)) == 1
+
+
+async def test_watch_then_a_newline_or_tab_works_like_a_space(tmp_path: Path) -> None:
+    async with telegram_bot(tmp_path) as world:
+        await world.say(USER, "/start")
+        assert await world.say(USER, "/watch\nS-400") == "Watching #1: S-400"
+        assert await world.say(USER, "/watch@storywatch_bot\tF-35") == "Watching #2: F-35"
+        refusal = await world.say(USER, "/watch a\x00b")
+        assert refusal.startswith("That contains a control character (U+0000)")
+        assert (await world.say(USER, "/watchlist")).endswith("#1  S-400\n#2  F-35")
+
+
+async def test_a_failing_admin_check_asks_to_try_again_instead_of_refusing(
+    tmp_path: Path,
+) -> None:
+    async with telegram_bot(tmp_path) as world:
+        world.api.set_member(GROUP, ADMIN, "administrator")
+        world.api.fail_next("getChatMember", ApiError(500, "Internal Server Error"))
+
+        assert await world.say(GROUP, "/start", ADMIN) == (
+            "Could not check admin rights just now, so nothing was changed. Try again."
+        )
+        assert (await world.say(GROUP, "/start", ADMIN)).startswith("Welcome")
+        assert (await world.say(GROUP, "/watch S-400", USER)).startswith("Only chat admins")
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_four_429s_then_a_502_is_delivered_with_five_attempts_allowed(
+    tmp_path: Path,
+) -> None:
+    async with telegram_bot(tmp_path, max_delivery_attempts=5) as world:
+        await world.say(USER, "/start")
+        await world.say(USER, "/watch S-400")
+        for _ in range(4):
+            world.api.fail_next("sendMessage", too_many_requests(1), chat_id=USER)
+        world.api.fail_next("sendMessage", ApiError(502, "Bad Gateway"), chat_id=USER)
+        world.publish()
+        await world.app.poller.poll_once()
+
+        reports = []
+        for _ in range(6):  # four 429s, the 502, then the delivery
+            reports.append(await world.app.deliverer.drain())
+            world.clock.at += timedelta(seconds=5)  # past Retry-After 1 s and the 5 s back-off
+
+        assert [r.failed for r in reports] == [0] * 6
         assert len(world.alerts_to(USER)) == 1
