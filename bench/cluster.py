@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))  # run as a plain script from a checkout
 
 from bot.core.models import Article  # noqa: E402
 from bot.core.stories import StoryIndex  # noqa: E402
-from bot.core.terms import terms  # noqa: E402
+from bot.core.stories.terms import terms  # noqa: E402
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
 WINDOW = timedelta(hours=72)

@@ -16,27 +16,18 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import feedparser
 
 from bot.core.models import Article
 from bot.core.plaintext import normalise_space, plain_text
-from bot.core.summarize import is_boilerplate
+from bot.core.stories.summary import is_boilerplate
+from bot.core.urls import canonical_url
 from bot.feeds.itemcap import cut_items
 from bot.feeds.xmlguard import UnsafeXML, check_xml, decoded_prefix
 
 MAX_TEXT_CHARS = 20_000  # a full-content feed can carry a book per item; matching needs far less
-# Query keys that only say how a reader arrived. Plain "ref" is kept: some sites use it
-# for real content (e.g. a branch or a section), and a wrong merge is worse than a miss.
-TRACKING_KEYS = frozenset(
-    {
-        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid",
-        "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "ref_src", "ref_url", "cmpid",
-        "ito", "ncid", "sr_share", "spm", "twclid", "ttclid", "si", "_ga", "oly_enc_id",
-    }
-)  # fmt: skip
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 _HTML_PAGE = re.compile(
     r"\A(?:\ufeff|\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html\b)",
     re.IGNORECASE | re.DOTALL,
@@ -192,44 +183,6 @@ def _published(entry: Mapping[str, Any], now: datetime) -> datetime:
 
 def _is_web_url(value: str) -> bool:
     return value.lower().startswith(("http://", "https://"))
-
-
-def canonical_url(url: str, base: str | None = None) -> str:
-    """The form of a web URL used for identity and display.
-
-    Resolved against `base`; scheme and host lowercased; default port, userinfo, fragment and
-    tracking parameters (utm_*, fbclid, gclid, ...) removed; other query text kept byte for
-    byte so the URL still works. Non-web URLs come back stripped but otherwise unchanged.
-    """
-    url = normalise_space(url)
-    if base:
-        try:
-            url = urljoin(base, url)
-        except ValueError:
-            return url
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return url
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return url
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    if port is not None and port != _DEFAULT_PORTS[scheme]:
-        host = f"{host}:{port}"
-    return urlunsplit((scheme, host, parts.path or "/", _without_tracking(parts.query), ""))
-
-
-def _without_tracking(query: str) -> str:
-    kept = []
-    for pair in query.split("&"):
-        key = pair.split("=", 1)[0].lower()
-        if pair and not key.startswith("utm_") and key not in TRACKING_KEYS:
-            kept.append(pair)
-    return "&".join(kept)
 
 
 def article_id(*, guid: str, url: str, title: str, text: str, feed_url: str) -> str:

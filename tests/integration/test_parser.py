@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.feeds.parser import FeedError, ParsedFeed, article_id, canonical_url, parse_feed
+from bot.core.urls import canonical_url
+from bot.feeds.parser import FeedError, ParsedFeed, article_id, parse_feed
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "feeds"
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

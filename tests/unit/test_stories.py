@@ -241,26 +241,6 @@ def test_the_two_seed_articles_land_in_one_story_without_boilerplate() -> None:
         assert furniture.lower() not in view.headline.lower()
 
 
-def test_an_article_bridging_two_fragments_of_one_story_folds_them_together() -> None:
-    index = StoryIndex()
-    # Two stored stories that are really one (say, split before a restart).
-    index.restore(S400_FIRST, "s1", StoryKind.NEW)
-    index.restore(S400_SECOND, "s2", StoryKind.NEW)
-    bridge = article(
-        "m1",
-        "Turkey says Russian S-400 missile deal is closed as Ankara defies Washington pressure",
-        source="Coastal Wire",
-        minutes=50,
-    )
-    verdict = index.assign(bridge)
-    survivor, absorbed = verdict.story_id, verdict.merged_from
-    assert {survivor, *absorbed} == {"s1", "s2"}
-    assert index.story_of("a1") == index.story_of("b1") == survivor
-    merged_view = index.view(absorbed[0])
-    assert merged_view is not None and merged_view.story_id == survivor
-    assert len(merged_view.sources) == 3
-
-
 def test_a_round_up_headline_does_not_weld_two_stories() -> None:
     index = StoryIndex()
     headlines = [
@@ -280,20 +260,6 @@ def test_a_round_up_headline_does_not_weld_two_stories() -> None:
     verdict = index.assign(round_up)
     assert verdict.merged_from == ()
     assert index.story_of("a") == "a" and index.story_of("c") == "c"
-
-
-def test_a_headline_only_update_with_a_new_figure_is_a_development() -> None:
-    index = StoryIndex()
-    index.assign(article("w1", "Harrow Outfitters agrees to buy rival Jessop Tailors"))
-    priced = article(
-        "w2",
-        "Harrow Outfitters to buy rival Jessop Tailors for $1.8 billion",
-        source="B",
-        minutes=30,
-    )
-    verdict = index.assign(priced)
-    assert (verdict.story_id, verdict.kind) == ("w1", StoryKind.DEVELOPMENT)
-    assert "$1.8 billion" in verdict.whats_new
 
 
 def test_a_hyphenated_name_meets_its_parts_in_another_headline() -> None:

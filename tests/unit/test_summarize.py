@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.summarize import (
+from bot.core.stories.summary import (
     clean_sentences,
     is_boilerplate,
     representative_headline,

@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Sequence
 
-from bot.core.terms import sentences, terms
+from bot.core.stories.terms import sentences, terms
 
 # Lines an outlet wraps around every article. Each pattern names a kind of furniture, not a
 # particular site, so the filter carries over to outlets we have never seen.

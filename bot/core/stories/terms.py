@@ -33,7 +33,17 @@ _STOPWORD_TEXT = """
     amid after via vs report reports reported update updates live video watch photos here's what's
     it's get gets got make makes made may might one two first last year years week day today
     yesterday tomorrow mr mrs ms according just still back like"""
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+# The most frequent function words of other languages feeds are often written in (Tagalog,
+# Spanish, French, German, Portuguese, Italian, Indonesian/Malay): without them, two items in
+# one language look alike just for being in that language.
+_FUNCTION_WORDS = """
+    ang ng sa na mga ay at si ni kay ito para pero hindi wala may din rin lang naman ko mo siya
+    sila kami tayo kayo nila namin natin nang kung kapag dahil ayon isang nitong noong po raw daw
+    umano ba niya yung le les un une des du et est que qui dans pour pas sur au aux ce cette il
+    elle ils nous vous avec par plus ou der das und ist nicht ein eine zu dem mit von auf im sich
+    auch es sie wir el los las del en una por con es se al lo como sus su os um uma do da dos das
+    em no com mais di untuk dengan ini itu dari tidak ke pada akan che della"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split()) | frozenset(_FUNCTION_WORDS.split())
 
 # Capitalised in running text without naming anything in particular.
 _NOT_NAMES = STOPWORDS | {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}
@@ -69,17 +79,22 @@ def normalize(token: str) -> str:
 
 def terms(text: str) -> set[str]:
     """Content terms of `text`: normalised words without stopwords or one-letter noise."""
-    found = set()
+    found: set[str] = set()
     for tok in words(text):
-        if tok.lower() in STOPWORDS:
-            continue
-        term = normalize(tok)
-        if len(term) > 1 and term not in STOPWORDS:
-            found.add(term)
-        if "-" in tok and not _NUMBER.search(tok):
-            # "Comcast-Time Warner" must meet "Comcast", "docu-series" meet "series".
-            found.update(_parts(tok))
+        if tok.lower() not in STOPWORDS:
+            found.update(_forms(tok))
     return found
+
+
+def _forms(tok: str) -> set[str]:
+    """The terms one word stands for. "Comcast-Time Warner" must meet "Comcast" and
+    "docu-series" meet "series"; a compound of two or more content words ("stay-at-home",
+    "Russian-made") is said by its parts, not once more as a whole."""
+    term = normalize(tok)
+    parts = _parts(tok) if "-" in tok and not _NUMBER.search(tok) else set()
+    if len(term) > 1 and term not in STOPWORDS and len(parts) < 2:
+        parts.add(term)
+    return parts
 
 
 def _parts(hyphenated: str) -> set[str]:
@@ -107,8 +122,10 @@ def entities(text: str) -> set[str]:
     title_case = is_title_case(text)
     for sentence in sentences(text):
         for pos, tok in enumerate(words(sentence)):
-            if _is_code(tok) or (not title_case and pos > 0 and _is_name(tok)):
+            if _is_code(tok):
                 found.add(normalize(tok))
+            elif not title_case and pos > 0 and _is_name(tok):
+                found.update(_forms(tok))
     return found
 
 

@@ -1,0 +1,308 @@
+"""StoryIndex: the stories of the activity window, and where each new article belongs."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.core.models import Article, Source, StoryKind, StoryView
+from bot.core.stories import decision, novelty, weights
+from bot.core.stories import terms as t
+from bot.core.stories.boilerplate import Boilerplate
+from bot.core.stories.features import Features, extract
+from bot.core.stories.state import Member, StoryState
+from bot.core.stories.summary import clean_sentences, representative_headline, summarize
+from bot.core.urls import url_key
+
+PROBES = 12  # rarest terms of the article used to look up reports
+POSTING_CAP = 400  # a term more live reports share than this finds nothing in particular
+LINK_CANDIDATES = 32  # reports scored in full per article
+_VIEW_CACHE = 4096  # recently active stories whose view is kept until they change
+_SHORT_POSTING = 32  # postings this short drop a report at once; longer ones at 2^k sizes
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Where an article landed and what it means for that story."""
+
+    article_id: str
+    story_id: str
+    kind: StoryKind
+    whats_new: str = ""
+    # Kept for the storage contract: this index never folds stories together (an alert that
+    # went out cannot be unsent, and a fold is what let stories snowball), so it stays empty.
+    merged_from: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MatchSettings:
+    """Decision thresholds; None takes the fitted model's own (`weights.py`)."""
+
+    join_threshold: float | None = None
+    development_threshold: float | None = None
+    prior_documents: int = 100  # see terms.DocumentFrequency
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A story the article might tell, with the evidence and the model's verdict."""
+
+    story: StoryState
+    links: tuple[decision.Link, ...]
+    vector: tuple[float, ...]
+    probability: float
+
+
+@dataclass(slots=True)
+class Considered:
+    """An article read and scored against the index, not placed yet."""
+
+    article: Article
+    title: str
+    sentences: list[str]
+    features: Features
+    arrival: decision.Arrival
+    facts: novelty.Facts
+    solitary: bool  # a round-up or a programme's new edition: never joins, never a link
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+class StoryIndex:
+    """Stories active within `window` (by article `published`), found through their reports.
+
+    `assign` = `consider` (clean, read, score candidate stories) then `settle` (place the
+    article and decide repeat or development); the fitting script calls the two halves so
+    it learns from exactly the evidence the bot decides on.
+    """
+
+    def __init__(
+        self, window: timedelta = timedelta(hours=72), settings: MatchSettings | None = None
+    ) -> None:
+        self._window = window
+        self._settings = settings or MatchSettings()
+        self._df = t.DocumentFrequency(self._settings.prior_documents)
+        self._boilerplate = Boilerplate()
+        self._stories: OrderedDict[str, StoryState] = OrderedDict()  # least recently active first
+        self._postings: dict[str, list[Member]] = {}
+        self._article_story: dict[str, str] = {}
+        self._url_article: dict[str, str] = {}
+        self._views: OrderedDict[str, StoryView] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._article_story)
+
+    def assign(self, article: Article) -> Assignment:
+        """Place `article` in a story, updating the index, and say what it means for it."""
+        known = self._known_story(article)
+        if known is not None:
+            return Assignment(article.id, known, StoryKind.REPEAT)
+        considered = self.consider(article)
+        return self.settle(considered, self._choice(considered))
+
+    def restore(self, article: Article, story_id: str, kind: StoryKind) -> None:
+        """Replay a stored article into its known story (at start-up); `kind` is informational."""
+        if self._known_story(article) is None:
+            self.settle(self.consider(article), story_id)
+
+    def view(self, story_id: str) -> StoryView | None:
+        """The story as a chat sees it now, or None once it left the window (or never existed)."""
+        story = self._stories.get(story_id)
+        if story is None:
+            return None
+        cached = self._views.get(story.id)
+        if cached is not None:
+            self._views.move_to_end(story.id)
+            return cached
+        headline, url = representative_headline(story.headlines)
+        summary = summarize(story.sentences, headline)
+        view = StoryView(story.id, headline, url, summary, tuple(story.sources))
+        self._views[story.id] = view
+        if len(self._views) > _VIEW_CACHE:
+            self._views.popitem(last=False)
+        return view
+
+    def story_of(self, article_id: str) -> str | None:
+        """The story an indexed article belongs to."""
+        return self._article_story.get(article_id)
+
+    def consider(self, article: Article) -> Considered:
+        """Read `article` (learning its feed's furniture) and score the stories it might tell."""
+        self._expire(article.published)
+        feed = _feed_key(article)
+        memory = self._boilerplate.feed(feed)
+        title, text = memory.clean(article.title, article.text)
+        features = extract(title, text)
+        self._df.add(features.all_terms)
+        edition = memory.is_new_edition(
+            features.template, features.title_numbers, article.published
+        )
+        arrival = decision.Arrival(features, feed, article.published)
+        solitary = features.roundup or edition
+        sentences = t.sentences(text)
+        facts = novelty.facts_of(title, sentences)
+        considered = Considered(article, title, sentences, features, arrival, facts, solitary)
+        if not solitary:
+            considered.candidates = self._candidates(arrival)
+        return considered
+
+    def settle(self, considered: Considered, story_id: str | None) -> Assignment:
+        """Place the considered article in story `story_id` (None: a new story of its own)."""
+        article = considered.article
+        story = self._stories.get(story_id) if story_id else None
+        if story is None:
+            self._add(considered, story_id or article.id)
+            return Assignment(article.id, story_id or article.id, StoryKind.NEW)
+        develops, whats_new = self._development(considered, story)
+        self._add(considered, story.id)
+        kind = StoryKind.DEVELOPMENT if develops else StoryKind.REPEAT
+        return Assignment(article.id, story.id, kind, whats_new if develops else "")
+
+    def _choice(self, considered: Considered) -> str | None:
+        threshold = self._settings.join_threshold
+        if threshold is None:
+            threshold = weights.JOIN.threshold
+        best = max(considered.candidates, key=lambda c: c.probability, default=None)
+        return best.story.id if best is not None and best.probability >= threshold else None
+
+    def _candidates(self, arrival: decision.Arrival) -> list[Candidate]:
+        """Stories whose reports share the article's rarest terms, each scored by the model."""
+        by_story: dict[str, list[decision.Link]] = {}
+        for member in self._nearby(arrival.features):
+            if decision.other_day(arrival.features, member):
+                continue
+            found = decision.link(arrival, member, self._df.idf, self._df.count)
+            if found.strength > 0:
+                by_story.setdefault(member.story.id, []).append(found)
+        out = []
+        for links in by_story.values():
+            links.sort(key=lambda x: x.strength, reverse=True)
+            story = links[0].member.story
+            values = decision.vector(arrival, story, links, self._df.idf)
+            out.append(Candidate(story, tuple(links), tuple(values), decision.probability(values)))
+        return out
+
+    def _nearby(self, f: Features) -> Iterator[Member]:
+        """Linkable reports sharing the most of the article's rarest terms (never all pairs)."""
+        seen = [term for term in f.all_terms if self._df.count(term) > 1]
+        probes = sorted(seen, key=lambda term: (self._df.count(term), term))[:PROBES]
+        hits: dict[Member, int] = {}
+        for term in probes:
+            posting = self._postings.get(term, ())
+            if len(posting) > POSTING_CAP:
+                continue
+            for member in posting:
+                if member.linkable:
+                    hits[member] = hits.get(member, 0) + 1
+        ranked = sorted(hits, key=lambda m: (hits[m], m.published, m.id), reverse=True)
+        return iter(ranked[:LINK_CANDIDATES])
+
+    def development_vector(self, considered: Considered, story: StoryState) -> list[float]:
+        """The development model's inputs for the article joining `story` (before it does)."""
+        candidate = next((c for c in considered.candidates if c.story is story), None)
+        published = considered.article.published
+        ctx = novelty.Context(
+            story.facts,
+            set(story.core),
+            considered.arrival.feed in story.feeds,
+            (published - story.first_seen).total_seconds() / 3600,
+            max(0.0, (published - story.last_active).total_seconds() / 3600),
+            candidate.links[0].coverage if candidate else 0.0,
+            candidate.probability if candidate else 0.0,
+        )
+        return novelty.vector(considered.title, considered.features.title, considered.facts, ctx)
+
+    def story(self, story_id: str) -> StoryState | None:
+        """The live story `story_id` (for the fitting script)."""
+        return self._stories.get(story_id)
+
+    def _development(self, considered: Considered, story: StoryState) -> tuple[bool, str]:
+        """Whether the article develops `story`, and its most novel sentence."""
+        if considered.solitary:
+            return False, ""
+        model = weights.DEVELOPMENT
+        threshold = self._settings.development_threshold
+        threshold = model.threshold if threshold is None else threshold
+        p = decision.probability(self.development_vector(considered, story), model)
+        if p < threshold:
+            return False, ""
+        return True, novelty.whats_new(considered.facts, story.facts)
+
+    def _add(self, considered: Considered, story_id: str) -> None:
+        article, f = considered.article, considered.features
+        story = self._stories.get(story_id)
+        if story is None:
+            story = StoryState(story_id, article.published, article.published)
+            self._stories[story_id] = story
+        self._views.pop(story_id, None)
+        story.size += 1
+        story.last_active = max(story.last_active, article.published)
+        self._stories.move_to_end(story_id)
+        member = Member.of(article.id, considered.arrival.feed, article.published, f, story)
+        member.linkable = not considered.solitary
+        if member.linkable:
+            self._link(story, member)
+        story.add_terms(f.all_terms)
+        story.add_facts(considered.facts.all)
+        story.add_headline(article.title, article.url)
+        story.add_sentences(clean_sentences("\n".join(considered.sentences), considered.title))
+        story.feeds.add(considered.arrival.feed)
+        if article.source and not story.has_source(article.source):
+            story.sources.append(Source(article.source, article.url))
+        self._remember(story, article)
+
+    def _link(self, story: StoryState, member: Member) -> None:
+        dropped = story.add_member(member)
+        if dropped is not None:
+            self._unlink(dropped)
+        for term in (*member.title, *member.lead):
+            posting = self._postings.setdefault(term, [])
+            posting.append(member)
+            size = len(posting)
+            if size >= 64 and size & (size - 1) == 0:  # amortised: drop dead links at 2^k
+                posting[:] = [m for m in posting if m.linkable]
+
+    def _unlink(self, member: Member) -> None:
+        """Forget a report that no longer links; long postings are swept as they grow."""
+        member.linkable = False
+        for term in (*member.title, *member.lead):
+            posting = self._postings.get(term)
+            if posting is not None and len(posting) <= _SHORT_POSTING:
+                posting.remove(member)
+                if not posting:
+                    del self._postings[term]
+
+    def _remember(self, story: StoryState, article: Article) -> None:
+        story.members.append(article.id)
+        self._article_story[article.id] = story.id
+        if article.url:
+            key = url_key(article.url)
+            story.url_keys.append(key)
+            self._url_article[key] = article.id
+
+    def _known_story(self, article: Article) -> str | None:
+        if article.id in self._article_story:
+            return self._article_story[article.id]
+        same = self._url_article.get(url_key(article.url)) if article.url else None
+        return self._article_story.get(same) if same else None
+
+    def _expire(self, now: datetime) -> None:
+        """Drop stories idle longer than the window; activity order makes this amortised O(1)."""
+        while self._stories:
+            story = next(iter(self._stories.values()))
+            if now - story.last_active <= self._window:
+                return
+            self._stories.popitem(last=False)
+            self._views.pop(story.id, None)
+            for member in story.links:
+                self._unlink(member)
+            for article_id in story.members:
+                self._article_story.pop(article_id, None)
+            for key in story.url_keys:
+                self._url_article.pop(key, None)
+
+
+def _feed_key(article: Article) -> str:
+    """Which feed an article came from: its feed id in the bot, its outlet in `cluster`."""
+    return f"#{article.feed_id}" if article.feed_id else article.source
