@@ -23,6 +23,7 @@ from bot.feeds.parsing import ParsePool, default_workers
 from bot.feeds.reader import HttpFeedReader, check_feed
 from bot.logs import setup_logging
 from bot.scheduler import build_scheduler
+from bot.semantic import load as load_encoder
 from bot.services.commands import CommandService
 from bot.services.delivery import Deliverer
 from bot.services.digests import DigestService
@@ -209,7 +210,8 @@ async def _poller(
     """The poller, with its story index rebuilt from the stored window."""
     window = timedelta(hours=settings.story_window_hours)
     # A lease of one tick: a bot restarted after a crash polls again within one tick.
-    poller = Poller(store, reader, rules, clock, window=window,
+    encoder = load_encoder() if settings.semantic else None
+    poller = Poller(store, reader, rules, clock, window=window, encoder=encoder,
                     concurrency=settings.poll_concurrency,
                     lease=timedelta(seconds=settings.poll_tick_seconds),
                     max_articles_per_save=settings.max_articles_per_transaction)  # fmt: skip

@@ -25,7 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("match", help="test a watch query: match QUERY [FILE ...]", add_help=False)
     sub.add_parser(
-        "cluster", help="group articles into stories: cluster [FILE.jsonl]", add_help=False
+        "cluster",
+        help="group articles into stories: cluster [--semantic] [FILE.jsonl]",
+        add_help=False,
     )
     digest = sub.add_parser("digest", help="show a chat's digest: digest --chat ID --dry-run")
     digest.add_argument(
@@ -42,7 +44,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def _settings_or_exit() -> Settings:
     try:
-        return load_settings()
+        settings = load_settings()
+        if settings.semantic:
+            from bot.semantic import SemanticUnavailable, load
+
+            try:
+                load()
+            except SemanticUnavailable as exc:
+                raise SettingsError(f"config error: semantic: {exc}") from None
+        return settings
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         raise SystemExit(EXIT_CONFIG) from None

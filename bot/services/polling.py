@@ -13,6 +13,7 @@ from bot.core.alerts import ChatTarget, plan_alerts
 from bot.core.matcher import highlight
 from bot.core.models import Article, Chat, Highlight, StoryKind, StoryView
 from bot.core.stories import Assignment, StoryIndex
+from bot.core.stories.semantic import Encoder
 from bot.services.poll_leases import HeldClaims
 from bot.services.ports import Clock, FeedReader, FeedReadResult, FeedRef
 from bot.services.rulebook import ChatHit, RuleBook
@@ -75,17 +76,19 @@ class Poller:
         chunk: int = 500,
         lease: timedelta = timedelta(seconds=30),
         max_articles_per_save: int = 2_000,
+        encoder: Encoder | None = None,
     ) -> None:
         self._store, self._reader, self._rules, self._clock = store, reader, rules, clock
         self._window, self._concurrency, self._chunk = window, concurrency, chunk
         self._lease, self._max_save = lease, max_articles_per_save
         # Claims are tied to this instance: a restarted bot is a new worker.
         self.worker = uuid.uuid4().hex
-        self.stories = StoryIndex(window=window)
+        self._encoder = encoder
+        self.stories = StoryIndex(window=window, encoder=encoder)
 
     async def restore(self) -> None:
         """Replay the window's stored articles so a restarted bot continues the same stories."""
-        self.stories = StoryIndex(window=self._window)
+        self.stories = StoryIndex(window=self._window, encoder=self._encoder)
         for stored in await self._store.recent_articles(self._clock.now() - self._window):
             self.stories.restore(stored.article, stored.story_id, stored.kind)
 

@@ -1,10 +1,12 @@
-"""`storywatch cluster [FILE.jsonl]`: assign JSON-lines articles to stories, one verdict a line.
+"""`storywatch cluster [--semantic] [FILE.jsonl]`: articles to stories, one verdict a line.
 
 Input: one JSON object per line with `id`, `title`, optional `text`, `url`, `source`, and
 `published` (ISO 8601; naive times are taken as UTC), in publication order. Output: one line
-per readable article, `{"id": ..., "story": ..., "kind": "new"|"repeat"|"development"}`.
-A malformed line is reported on stderr with its line number and skipped. Exit status: 0 when
-every line was read, 1 when some lines were skipped, 2 when the file cannot be opened.
+per readable article, `{"id": ..., "story": ..., "kind": "new"|"repeat"|"development"}`,
+exactly as the bot decides. --semantic re-scores ambiguous candidates with the [semantic]
+extra's sentence encoder, as the bot does with `semantic = true`. A malformed line is reported
+on stderr with its line number and skipped. Exit status: 0 when every line was read, 1 when
+some lines were skipped, 2 when the file cannot be opened or --semantic cannot be used.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from typing import Any, TextIO
 
 from bot.core.models import Article
 from bot.core.stories import StoryIndex
+from bot.core.stories.semantic import Encoder
+from bot.semantic import SemanticUnavailable
+from bot.semantic import load as load_encoder
 
 
 def parse_article(line: str) -> Article:
@@ -54,9 +59,11 @@ def _read(line: str, number: int, err: TextIO) -> Article | None:
     return None
 
 
-def cluster_lines(lines: Iterable[str], out: TextIO, err: TextIO) -> int:
+def cluster_lines(
+    lines: Iterable[str], out: TextIO, err: TextIO, encoder: Encoder | None = None
+) -> int:
     """Assign each line's article and write its verdict; return how many lines were skipped."""
-    index = StoryIndex()
+    index = StoryIndex(encoder=encoder)
     skipped = 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -72,15 +79,22 @@ def cluster_lines(lines: Iterable[str], out: TextIO, err: TextIO) -> int:
 
 
 def main(argv: list[str]) -> int:
-    """Entry point: `argv` holds at most one path; stdin is read when it is empty or `-`."""
-    if len(argv) > 1:
-        print("usage: storywatch cluster [FILE.jsonl]", file=sys.stderr)
+    """Entry point: `[--semantic] [FILE.jsonl]`; stdin is read when FILE is absent or `-`."""
+    semantic = "--semantic" in argv
+    argv = [a for a in argv if a != "--semantic"]
+    if len(argv) > 1 or any(a.startswith("--") for a in argv):
+        print("usage: storywatch cluster [--semantic] [FILE.jsonl]", file=sys.stderr)
+        return 2
+    try:
+        encoder = load_encoder() if semantic else None
+    except SemanticUnavailable as exc:
+        print(f"cannot use --semantic: {exc}", file=sys.stderr)
         return 2
     if not argv or argv[0] == "-":
-        return 1 if cluster_lines(sys.stdin, sys.stdout, sys.stderr) else 0
+        return 1 if cluster_lines(sys.stdin, sys.stdout, sys.stderr, encoder) else 0
     try:
         with open(argv[0], encoding="utf-8") as fh:
-            return 1 if cluster_lines(fh, sys.stdout, sys.stderr) else 0
+            return 1 if cluster_lines(fh, sys.stdout, sys.stderr, encoder) else 0
     except OSError as exc:
         print(f"cannot read {argv[0]}: {exc.strerror}", file=sys.stderr)
         return 2

@@ -31,6 +31,10 @@ def test_demo_shows_one_alert_with_both_sources_then_a_threaded_update() -> None
     assert len(alerts) == 1, out
     assert "Sources: Balkan Defence Wire, Free Europe Radio Desk" in out
     assert "reply to message #1" in out and "Update:" in out
+    # The second outlet retells the meeting (a sources edit); only the third brings news.
+    updates = [line for line in out.splitlines() if line.startswith("│ Update:")]
+    assert len(updates) == 1, out
+    assert "From Ankara Dispatch" in out
     for boilerplate in ("Subscribe to", "Dear reader", "Accessibility links", "16x9 Image"):
         assert boilerplate not in out
 

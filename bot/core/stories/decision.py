@@ -74,24 +74,41 @@ class Link:
         return self.title_shared + _LEAD * self.cross_shared + _BOTH_LEADS * self.lead_shared
 
 
-def link(
-    arrival: Arrival, member: Member, idf: Callable[[str], float], df: Callable[[str], int]
-) -> Link:
+class Weigher:
+    """Term weights (IDF above the common level) for one article's decision, memoised: the
+    same terms come back in every report compared, and the index does not change meanwhile."""
+
+    __slots__ = ("_df", "_idf", "_memo", "own")
+
+    def __init__(self, f: Features, idf: Callable[[str], float], df: Callable[[str], int]) -> None:
+        self._idf, self._df = idf, df
+        self._memo: dict[str, float] = {}
+        self.own = self.mass(f.title) + _BOTH_LEADS * self.mass(f.lead)
+
+    def weight(self, term: str) -> float:
+        found = self._memo.get(term)
+        if found is None:
+            found = self._memo[term] = max(0.0, self._idf(term) - COMMON_IDF)
+        return found
+
+    def mass(self, terms: Iterable[str]) -> float:
+        return sum(self.weight(x) for x in terms)
+
+    def rare(self, term: str) -> bool:
+        return self._df(term) <= RARE_NAME_DOCS
+
+
+def link(arrival: Arrival, member: Member, weigh: Weigher) -> Link:
     """The evidence that `arrival` and `member` report the same event, term by term."""
     f = arrival.features
-
-    def weight(terms: Iterable[str]) -> float:
-        return sum(max(0.0, idf(x) - COMMON_IDF) for x in terms)
-
-    title_shared = weight(x for x in member.title if x in f.title)
-    cross_shared = weight(x for x in member.lead if x in f.title)
-    cross_shared += weight(x for x in member.title if x in f.lead)
-    lead_shared = weight(x for x in member.lead if x in f.lead)
+    title_shared = weigh.mass(x for x in member.title if x in f.title)
+    cross_shared = weigh.mass(x for x in member.lead if x in f.title)
+    cross_shared += weigh.mass(x for x in member.title if x in f.lead)
+    lead_shared = weigh.mass(x for x in member.lead if x in f.lead)
     shared = title_shared + _LEAD * cross_shared + _BOTH_LEADS * lead_shared
-    own = weight(f.title) + _BOTH_LEADS * weight(f.lead)
-    theirs = weight(member.title) + _BOTH_LEADS * weight(member.lead)
-    coverage = min(1.0, shared / (own or 1.0), shared / (theirs or 1.0))
-    names = sum(1 for x in member.names if x in f.names and df(x) <= RARE_NAME_DOCS)
+    # The member's own mass as it was when it arrived: close enough, and free.
+    coverage = min(1.0, shared / (weigh.own or 1.0), shared / (member.mass or 1.0))
+    names = sum(1 for x in member.names if x in f.names and weigh.rare(x))
     return Link(
         member,
         title_shared,
@@ -99,7 +116,7 @@ def link(
         lead_shared,
         coverage,
         names,
-        _names_disagree(f, member, df),
+        _names_disagree(f, member, weigh),
     )
 
 
@@ -113,25 +130,26 @@ def other_day(f: Features, member: Member) -> bool:
     )
 
 
-def _names_disagree(f: Features, member: Member, df: Callable[[str], int]) -> bool:
+def _names_disagree(f: Features, member: Member, weigh: Weigher) -> bool:
     """Both headlines name rare things the other report never mentions (two governors)."""
-    theirs = set(member.title) | set(member.lead)
-    mine_only = any(x not in theirs and df(x) <= RARE_NAME_DOCS for x in f.title_names)
+    mine_only = any(
+        x not in member.title and x not in member.lead and weigh.rare(x) for x in f.title_names
+    )
     if not mine_only:
         return False
     mine = f.all_terms
-    return any(x not in mine and df(x) <= RARE_NAME_DOCS for x in member.title_names)
+    return any(x not in mine and weigh.rare(x) for x in member.title_names)
 
 
 def vector(
-    arrival: Arrival, story: StoryState, links: Sequence[Link], idf: Callable[[str], float]
+    arrival: Arrival, story: StoryState, links: Sequence[Link], weigh: Weigher
 ) -> list[float]:
     """The model's inputs for (article, story), from the story's links ranked strongest first."""
     best = links[0]
     f, m = arrival.features, best.member
     second = links[1].strength if len(links) > 1 else 0.0
     core = story.shared_core()
-    core_shared = sum(max(0.0, idf(x) - COMMON_IDF) for x in core if x in f.all_terms)
+    core_shared = weigh.mass(x for x in core if x in f.all_terms)
     headline_only = float(not f.lead and not m.lead)
     return [
         best.title_shared,

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.core.models import Article, Source, StoryKind, StoryView
-from bot.core.stories import decision, novelty, weights
+from bot.core.stories import decision, novelty, semantic, weights
 from bot.core.stories import terms as t
 from bot.core.stories.boilerplate import Boilerplate
 from bot.core.stories.features import Features, extract
+from bot.core.stories.postings import Postings
+from bot.core.stories.semantic import Encoder
 from bot.core.stories.state import Member, StoryState
 from bot.core.stories.summary import clean_sentences, representative_headline, summarize
 from bot.core.urls import url_key
 
-PROBES = 12  # rarest terms of the article used to look up reports
-POSTING_CAP = 400  # a term more live reports share than this finds nothing in particular
-LINK_CANDIDATES = 32  # reports scored in full per article
+STORY_CANDIDATES = 24  # stories the model scores per article, strongest report first
+MIN_STRENGTH = 0.5  # less shared than one rare-ish headline word: never the same event
 _VIEW_CACHE = 4096  # recently active stories whose view is kept until they change
-_SHORT_POSTING = 32  # postings this short drop a report at once; longer ones at 2^k sizes
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +52,7 @@ class Candidate:
     links: tuple[decision.Link, ...]
     vector: tuple[float, ...]
     probability: float
+    semantic: float | None = None  # sentence-vector similarity, when it was asked for
 
 
 @dataclass(slots=True)
@@ -66,7 +66,9 @@ class Considered:
     arrival: decision.Arrival
     facts: novelty.Facts
     solitary: bool  # a round-up or a programme's new edition: never joins, never a link
+    weigh: decision.Weigher
     candidates: list[Candidate] = field(default_factory=list)
+    sentence_vector: bytes | None = None
 
 
 class StoryIndex:
@@ -78,14 +80,18 @@ class StoryIndex:
     """
 
     def __init__(
-        self, window: timedelta = timedelta(hours=72), settings: MatchSettings | None = None
+        self,
+        window: timedelta = timedelta(hours=72),
+        settings: MatchSettings | None = None,
+        encoder: Encoder | None = None,
     ) -> None:
         self._window = window
+        self._encoder = encoder
         self._settings = settings or MatchSettings()
         self._df = t.DocumentFrequency(self._settings.prior_documents)
         self._boilerplate = Boilerplate()
         self._stories: OrderedDict[str, StoryState] = OrderedDict()  # least recently active first
-        self._postings: dict[str, list[Member]] = {}
+        self._postings = Postings()
         self._article_story: dict[str, str] = {}
         self._url_article: dict[str, str] = {}
         self._views: OrderedDict[str, StoryView] = OrderedDict()
@@ -142,9 +148,16 @@ class StoryIndex:
         solitary = features.roundup or edition
         sentences = t.sentences(text)
         facts = novelty.facts_of(title, sentences)
-        considered = Considered(article, title, sentences, features, arrival, facts, solitary)
+        weigh = decision.Weigher(features, self._df.idf, self._df.count)
+        considered = Considered(
+            article, title, sentences, features, arrival, facts, solitary, weigh
+        )
         if not solitary:
-            considered.candidates = self._candidates(arrival)
+            if self._encoder is not None:
+                considered.sentence_vector = self._encoder.encode(_sentence_text(considered))
+            considered.candidates = self._candidates(arrival, considered.weigh)
+            if considered.sentence_vector is not None:
+                self._rescore(considered)
         return considered
 
     def settle(self, considered: Considered, story_id: str | None) -> Assignment:
@@ -166,37 +179,38 @@ class StoryIndex:
         best = max(considered.candidates, key=lambda c: c.probability, default=None)
         return best.story.id if best is not None and best.probability >= threshold else None
 
-    def _candidates(self, arrival: decision.Arrival) -> list[Candidate]:
+    def _candidates(self, arrival: decision.Arrival, weigh: decision.Weigher) -> list[Candidate]:
         """Stories whose reports share the article's rarest terms, each scored by the model."""
         by_story: dict[str, list[decision.Link]] = {}
-        for member in self._nearby(arrival.features):
+        for member in self._postings.nearby(arrival.features, self._df.count):
             if decision.other_day(arrival.features, member):
                 continue
-            found = decision.link(arrival, member, self._df.idf, self._df.count)
+            found = decision.link(arrival, member, weigh)
             if found.strength > 0:
                 by_story.setdefault(member.story.id, []).append(found)
+        ranked = sorted(by_story.values(), key=lambda ls: max(x.strength for x in ls), reverse=True)
         out = []
-        for links in by_story.values():
+        for links in ranked[:STORY_CANDIDATES]:
             links.sort(key=lambda x: x.strength, reverse=True)
+            if links[0].strength < MIN_STRENGTH:
+                break
             story = links[0].member.story
-            values = decision.vector(arrival, story, links, self._df.idf)
+            values = decision.vector(arrival, story, links, weigh)
             out.append(Candidate(story, tuple(links), tuple(values), decision.probability(values)))
         return out
 
-    def _nearby(self, f: Features) -> Iterator[Member]:
-        """Linkable reports sharing the most of the article's rarest terms (never all pairs)."""
-        seen = [term for term in f.all_terms if self._df.count(term) > 1]
-        probes = sorted(seen, key=lambda term: (self._df.count(term), term))[:PROBES]
-        hits: dict[Member, int] = {}
-        for term in probes:
-            posting = self._postings.get(term, ())
-            if len(posting) > POSTING_CAP:
+    def _rescore(self, considered: Considered) -> None:
+        """Ambiguous candidates again, with how alike the sentences mean (the extra's model)."""
+        model = weights.JOIN_SEMANTIC
+        low, high = semantic.AMBIGUOUS
+        mine = considered.sentence_vector
+        assert mine is not None
+        for n, c in enumerate(considered.candidates):
+            if model is None or not low <= c.probability <= high:
                 continue
-            for member in posting:
-                if member.linkable:
-                    hits[member] = hits.get(member, 0) + 1
-        ranked = sorted(hits, key=lambda m: (hits[m], m.published, m.id), reverse=True)
-        return iter(ranked[:LINK_CANDIDATES])
+            alike = semantic.closest(mine, (x.member.vector for x in c.links[:3]))
+            p = decision.probability([*c.vector, alike], model)
+            considered.candidates[n] = replace(c, probability=p, semantic=alike)
 
     def development_vector(self, considered: Considered, story: StoryState) -> list[float]:
         """The development model's inputs for the article joining `story` (before it does)."""
@@ -239,7 +253,9 @@ class StoryIndex:
         story.size += 1
         story.last_active = max(story.last_active, article.published)
         self._stories.move_to_end(story_id)
-        member = Member.of(article.id, considered.arrival.feed, article.published, f, story)
+        feed, own = considered.arrival.feed, considered.weigh.own
+        member = Member.of(article.id, feed, article.published, f, story, own)
+        member.vector = considered.sentence_vector
         member.linkable = not considered.solitary
         if member.linkable:
             self._link(story, member)
@@ -255,23 +271,8 @@ class StoryIndex:
     def _link(self, story: StoryState, member: Member) -> None:
         dropped = story.add_member(member)
         if dropped is not None:
-            self._unlink(dropped)
-        for term in (*member.title, *member.lead):
-            posting = self._postings.setdefault(term, [])
-            posting.append(member)
-            size = len(posting)
-            if size >= 64 and size & (size - 1) == 0:  # amortised: drop dead links at 2^k
-                posting[:] = [m for m in posting if m.linkable]
-
-    def _unlink(self, member: Member) -> None:
-        """Forget a report that no longer links; long postings are swept as they grow."""
-        member.linkable = False
-        for term in (*member.title, *member.lead):
-            posting = self._postings.get(term)
-            if posting is not None and len(posting) <= _SHORT_POSTING:
-                posting.remove(member)
-                if not posting:
-                    del self._postings[term]
+            self._postings.remove(dropped)
+        self._postings.add(member)
 
     def _remember(self, story: StoryState, article: Article) -> None:
         story.members.append(article.id)
@@ -296,11 +297,17 @@ class StoryIndex:
             self._stories.popitem(last=False)
             self._views.pop(story.id, None)
             for member in story.links:
-                self._unlink(member)
+                self._postings.remove(member)
             for article_id in story.members:
                 self._article_story.pop(article_id, None)
             for key in story.url_keys:
                 self._url_article.pop(key, None)
+
+
+def _sentence_text(considered: Considered) -> str:
+    """What the sentence encoder reads: the cleaned headline and the first sentence."""
+    first = considered.sentences[0] if considered.sentences else ""
+    return f"{considered.title}. {first}" if first else considered.title
 
 
 def _feed_key(article: Article) -> str:

@@ -34,11 +34,19 @@ class Member:
     dates: tuple[str, ...]
     title_dates: tuple[str, ...]
     story: StoryState
+    mass: float = 0.0  # its terms' weight when it arrived (the coverage denominator)
+    vector: bytes | None = None  # its sentence vector, with the [semantic] extra
     linkable: bool = True  # False once out of the story's first/last reports, or expired
 
     @classmethod
     def of(
-        cls, article_id: str, feed: str, published: datetime, f: Features, story: StoryState
+        cls,
+        article_id: str,
+        feed: str,
+        published: datetime,
+        f: Features,
+        story: StoryState,
+        mass: float,
     ) -> Member:
         return cls(
             article_id,
@@ -52,6 +60,7 @@ class Member:
             tuple(sorted(f.dates)),
             tuple(sorted(f.title_dates)),
             story,
+            mass,
         )
 
 
@@ -72,6 +81,7 @@ class StoryState:
     feeds: set[str] = field(default_factory=set)
     members: list[str] = field(default_factory=list)  # article ids, for expiry
     url_keys: list[str] = field(default_factory=list)
+    _core: frozenset[str] | None = None  # shared_core, until the next member
 
     def add_member(self, member: Member) -> Member | None:
         """Keep `member` as a link; return the one that stopped being a link, if any."""
@@ -84,18 +94,19 @@ class StoryState:
 
     def add_terms(self, terms: frozenset[str]) -> None:
         """Count the member's terms; past the limit only the most shared terms stay."""
+        self._core = None
         for term in terms:
             self.core[term] = self.core.get(term, 0) + 1
         if len(self.core) > 2 * CORE_LIMIT:
             ranked = sorted(self.core.items(), key=lambda kv: (-kv[1], kv[0]))
             self.core = dict(ranked[:CORE_LIMIT])
 
-    def shared_core(self) -> set[str]:
+    def shared_core(self) -> frozenset[str]:
         """Terms at least two members and a third of them use: what the story is about."""
-        if self.size < 2:
-            return set()
-        floor = max(2.0, self.size / 3)
-        return {term for term, n in self.core.items() if n >= floor}
+        if self._core is None:
+            floor = max(2.0, self.size / 3)
+            self._core = frozenset(t for t, n in self.core.items() if n >= floor and self.size > 1)
+        return self._core
 
     def has_source(self, name: str) -> bool:
         """True when this outlet already reported the story."""

@@ -1,0 +1,204 @@
+"""The failure classes real feeds showed: furniture, round-ups, look-alike events, time zones,
+retellings and developments. Every article here is invented for the test."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.core.models import Article, StoryKind
+from bot.core.stories import StoryIndex
+
+T0 = datetime(2026, 5, 4, 6, 0, tzinfo=UTC)
+
+
+def item(aid: str, title: str, text: str, source: str, hours: float = 0, feed: int = 0) -> Article:
+    return Article(
+        aid, feed, f"https://{source.split()[0].lower()}.example/{aid}", title, text,
+        T0 + timedelta(hours=hours), source,
+    )  # fmt: skip
+
+
+SHOW_SUFFIX = " | Morning Desk"
+SIGN_OFF = (
+    "Watch the full Morning Desk episode on our video channel every weekday from six. "
+    "Follow Morning Desk for the latest news, sport and weather."
+)
+UNRELATED_BULLETINS = [
+    (
+        "Harbour pilots end strike after pay deal in Vellport",
+        "Pilots at Vellport harbour returned to work after accepting a seven per cent pay rise.",
+    ),
+    (
+        "Grain silo fire contained at Orlin farm cooperative",
+        "Firefighters contained a blaze in a grain silo at the Orlin cooperative overnight.",
+    ),
+    (
+        "Mayor Tessaly opens new cycle bridge over the Dorn river",
+        "The Dorn river bridge for cyclists and walkers opened on Monday.",
+    ),
+    (
+        "School bus routes change in Hallow district next term",
+        "Parents in Hallow district received new timetables for the autumn term.",
+    ),
+    (
+        "Record catch lifts Vellport fish auction prices",
+        "Fish auction prices in Vellport rose after trawlers landed a record catch.",
+    ),
+]
+
+
+def test_a_feeds_show_name_and_sign_off_do_not_make_its_items_one_story() -> None:
+    index = StoryIndex()
+    verdicts = [
+        index.assign(item(f"m{n}", title + SHOW_SUFFIX, f"{text} {SIGN_OFF}", "Morning Desk", n))
+        for n, (title, text) in enumerate(UNRELATED_BULLETINS)
+    ]
+    assert [v.kind for v in verdicts] == [StoryKind.NEW] * len(UNRELATED_BULLETINS)
+    view = index.view("m4")
+    assert view is not None
+    assert "Morning Desk" not in view.summary and "Follow" not in view.summary
+
+
+def test_the_same_items_from_another_feed_still_meet_their_own_story() -> None:
+    index = StoryIndex()
+    for n, (title, text) in enumerate(UNRELATED_BULLETINS[:3]):
+        index.assign(item(f"m{n}", title + SHOW_SUFFIX, f"{text} {SIGN_OFF}", "Morning Desk", n))
+    other = item(
+        "o1",
+        "Vellport harbour pilots back at work after strike ends with pay rise",
+        "The strike by harbour pilots in Vellport ended after they accepted a pay rise of "
+        "seven per cent.",
+        "Coast Courier",
+        hours=3,
+    )
+    assert index.assign(other).story_id == "m0"
+
+
+def test_a_round_up_naming_two_stories_joins_neither_and_bridges_nothing() -> None:
+    index = StoryIndex()
+    index.assign(item("q1", "Quake of magnitude 6.1 shakes Marrow island, cutting power",
+                      "A magnitude 6.1 earthquake struck Marrow island, cutting power to "
+                      "thousands of homes.", "Isle Post"))  # fmt: skip
+    index.assign(item("v1", "Velsen parliament votes to ban night flights at Aldor airport",
+                      "Lawmakers in Velsen voted to ban night flights at Aldor airport from "
+                      "June.", "Capital Wire", 0.5))  # fmt: skip
+    round_up = item(
+        "r1",
+        "Morning briefing: Marrow island quake, Aldor night flight ban, and more",
+        "Good morning. A quake cut power on Marrow island; Velsen bans night flights at Aldor.",
+        "Daily Digest",
+        1,
+    )
+    verdict = index.assign(round_up)
+    assert (verdict.story_id, verdict.kind) == ("r1", StoryKind.NEW)
+    # A later report of each story finds its own story, not the round-up's.
+    quake = item(
+        "q2",
+        "Marrow island quake: power back in most homes after magnitude 6.1 tremor",
+        "Power was restored to most homes on Marrow island after the magnitude 6.1 quake.",
+        "Reef Radio",
+        3,
+    )
+    flights = item(
+        "v2",
+        "Aldor airport night flight ban passed by Velsen lawmakers",
+        "The Velsen parliament approved a ban on night flights at Aldor airport.",
+        "Metro Daily",
+        3.5,
+    )
+    assert (index.assign(quake).story_id, index.assign(flights).story_id) == ("q1", "v1")
+
+
+def test_two_central_banks_holding_rates_the_same_day_are_two_stories() -> None:
+    index = StoryIndex()
+    first = item(
+        "b1",
+        "Bank of Zorvania holds interest rates at 2.5% as inflation cools",
+        "The Bank of Zorvania kept its main interest rate at 2.5 per cent on Thursday, "
+        "saying inflation was cooling.",
+        "Finance Wire",
+    )
+    second = item(
+        "b2",
+        "Kestrelian central bank keeps rates on hold at 4% amid weak growth",
+        "The central bank of Kestrelia left interest rates unchanged at 4 per cent on "
+        "Thursday, citing weak growth.",
+        "Market Daily",
+        hours=2,
+    )
+    index.assign(first)
+    assert index.assign(second).kind is StoryKind.NEW
+
+
+def test_one_event_reported_ten_hours_later_in_another_time_zone_is_one_story() -> None:
+    index = StoryIndex()
+    index.assign(item(
+        "t1",
+        "Ferry Orla runs aground off Cape Brannock, 212 passengers evacuated",
+        "The ferry Orla ran aground off Cape Brannock late on Tuesday; all 212 passengers "
+        "were taken off by lifeboats.",
+        "Northern Gazette",
+    ))  # fmt: skip
+    later = item(
+        "t2",
+        "All 212 passengers rescued after ferry Orla grounds near Cape Brannock",
+        "Rescuers took all 212 passengers off the ferry Orla after it ran aground near Cape "
+        "Brannock.",
+        "Pacific Morning Herald",
+        hours=10,
+    )
+    assert index.assign(later).story_id == "t1"
+
+
+def test_a_retelling_is_a_repeat_and_a_decision_is_a_development() -> None:
+    index = StoryIndex()
+    index.assign(item(
+        "d1",
+        "Drenmark port workers strike over pay, halting container traffic",
+        "Port workers in Drenmark walked out over pay on Monday, halting container traffic "
+        "at the city's main terminal.",
+        "Harbour Times",
+    ))  # fmt: skip
+    retelling = item(
+        "d2",
+        "Container traffic stops at Drenmark port as workers walk out over pay",
+        "Workers at the Drenmark port stopped work in a dispute over pay, and no containers "
+        "moved at the main terminal.",
+        "Coast Courier",
+        hours=1,
+    )
+    decision = item(
+        "d3",
+        "Drenmark port strike ends as union accepts 6% pay offer, terminal reopens",
+        "The union representing Drenmark port workers accepted a 6 per cent pay offer and "
+        'the terminal reopened on Wednesday. "The deal is done," union leader Ilse Varro said.',
+        "Harbour Times",
+        hours=50,
+    )
+    again = index.assign(retelling)
+    turn = index.assign(decision)
+    assert (again.story_id, again.kind) == ("d1", StoryKind.REPEAT)
+    assert (turn.story_id, turn.kind) == ("d1", StoryKind.DEVELOPMENT)
+    assert turn.whats_new
+
+
+def test_daily_editions_of_one_programme_are_separate_stories() -> None:
+    index = StoryIndex()
+    first = item("e1", "Harbour City coronavirus cases now at 1,204", "", "City Desk", feed=7)
+    next_day = item("e2", "Harbour City reports 1,261 coronavirus cases", "", "City Desk", 24, 7)
+    index.assign(first)
+    assert index.assign(next_day).kind is StoryKind.NEW
+
+
+def test_a_restart_remembers_a_feeds_furniture() -> None:
+    live, restored = StoryIndex(), StoryIndex()
+    articles = [
+        item(f"m{n}", title + SHOW_SUFFIX, f"{text} {SIGN_OFF}", "Morning Desk", n)
+        for n, (title, text) in enumerate(UNRELATED_BULLETINS)
+    ]
+    for a in articles[:4]:
+        live.assign(a)
+        restored.restore(a, a.id, StoryKind.NEW)
+    assert live.assign(articles[4]) == restored.assign(articles[4])
+    live_view, restored_view = live.view("m4"), restored.view("m4")
+    assert live_view is not None and live_view == restored_view
