@@ -96,3 +96,14 @@ def test_quantised_vectors_keep_their_cosine() -> None:
     a, b = [0.6, 0.8, 0.0], [0.8, 0.6, 0.0]
     assert semantic.cosine(semantic.quantise(a), semantic.quantise(b)) == pytest.approx(0.96, 0.02)
     assert semantic.closest(semantic.quantise(a), [None, semantic.quantise(a)]) == pytest.approx(1)
+
+
+def test_the_shipped_models_read_the_features_the_code_computes() -> None:
+    from bot.core.stories import decision, novelty, weights
+
+    assert weights.JOIN.features == decision.FEATURES
+    assert weights.DEVELOPMENT.features == novelty.FEATURES
+    if weights.JOIN_SEMANTIC is not None:
+        assert weights.JOIN_SEMANTIC.features == (*decision.FEATURES, "semantic")
+    for model in (weights.JOIN, weights.DEVELOPMENT):
+        assert len(model.mean) == len(model.scale) == len(model.coef) == len(model.features)
