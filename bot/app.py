@@ -20,17 +20,24 @@ from sqlalchemy.exc import ArgumentError
 from bot.console.app import ConsoleRuntime
 from bot.core.outbox import RetryPolicy
 from bot.feeds.parsing import ParsePool, default_workers
-from bot.feeds.reader import HttpFeedReader, check_feed
+from bot.feeds.reader import CheckResult, HttpFeedReader, check_feed
 from bot.logs import setup_logging
+from bot.opml import ListparserOpml
 from bot.scheduler import build_scheduler
 from bot.services.commands import CommandService
 from bot.services.delivery import Deliverer
 from bot.services.digests import DigestService
-from bot.services.feed_checks import FeedCheck, FeedChecks
+from bot.services.everyday_commands import EverydayCommands
+from bot.services.feed_checks import FeedCheck, FeedChecks, FeedProbe
+from bot.services.opml_import import OpmlLimits, OpmlService
 from bot.services.polling import Poller
 from bot.services.ports import Clock, CommandPort, Notifier
+from bot.services.recent import RecentMatches
 from bot.services.rulebook import RuleBook
 from bot.settings import Settings
+from bot.storage.digest_now import SqlExtraDigests
+from bot.storage.feed_lists import SqlFeedLists
+from bot.storage.recent import SqlRecentArticles
 from bot.storage.store import SqlStore
 
 log = logging.getLogger(__name__)
@@ -188,9 +195,11 @@ async def build_app(
     rules = RuleBook(store)
     await rules.refresh(force=True)
     poller = await _poller(settings, store, reader, rules, clock)
+    digests = DigestService(store, clock, extra=SqlExtraDigests(store.engine))
+    check, checks = _feed_check(settings, clock), FeedChecks(settings.max_feed_checks_per_chat)
     commands = CommandService(
-        store, rules, clock, _feed_check(settings, clock), max_rules=settings.max_rules_per_chat,
-        feed_checks=FeedChecks(settings.max_feed_checks_per_chat),
+        store, rules, clock, check, max_rules=settings.max_rules_per_chat, feed_checks=checks,
+        everyday=everyday_commands(settings, store, clock, check, checks, digests),
     )  # fmt: skip
     runtimes = _runtimes(settings, commands, console)
     registry = {name: r.notifier for name, r in runtimes.items()} | dict(notifiers or {})
@@ -198,7 +207,6 @@ async def build_app(
         store, registry, clock, policy=retry_policy(settings),
         lease_seconds=settings.delivery_lease_seconds,
     )  # fmt: skip
-    digests = DigestService(store, clock)
     return App(settings, clock, store, reader, rules, poller, deliverer, digests, commands,
                runtimes)  # fmt: skip
 
@@ -217,6 +225,23 @@ async def _poller(
     return poller
 
 
+def opml_service(
+    settings: Settings, store: SqlStore, clock: Clock, check: FeedCheck, checks: FeedChecks
+) -> OpmlService:
+    """/import and /export (and `storywatch opml`), with the configured limits."""
+    limits = OpmlLimits(settings.max_opml_bytes, settings.max_opml_feeds)
+    return OpmlService(SqlFeedLists(store.engine), ListparserOpml(), check, clock, checks, limits)
+
+
+def everyday_commands(
+    settings: Settings, store: SqlStore, clock: Clock, check: FeedCheck, checks: FeedChecks,
+    digests: DigestService,
+) -> EverydayCommands:  # fmt: skip
+    window = timedelta(hours=settings.story_window_hours)
+    recent = RecentMatches(SqlRecentArticles(store.engine), clock, window)
+    return EverydayCommands(recent, digests, opml_service(settings, store, clock, check, checks))
+
+
 def _runtimes(
     settings: Settings, commands: CommandService, console: tuple[TextIO, TextIO] | None
 ) -> dict[str, Runtime]:
@@ -232,7 +257,7 @@ def _runtimes(
 
 
 def _feed_check(settings: Settings, clock: Clock) -> FeedCheck:
-    async def check(url: str) -> tuple[str | None, str | None]:
+    async def check(url: str) -> FeedProbe:
         result = await check_feed(
             url,
             allow_private=settings.allow_private_feeds,
@@ -241,9 +266,17 @@ def _feed_check(settings: Settings, clock: Clock) -> FeedCheck:
             max_bytes=settings.max_feed_bytes,
             max_items=settings.max_items_per_feed,
         )
-        return result.title, result.error
+        return probe_of(result)
 
     return check
+
+
+def probe_of(result: CheckResult) -> FeedProbe:
+    """What a chat is told about a checked feed: title, item count, newest headline."""
+    if result.error is not None:
+        return FeedProbe(error=result.error)
+    newest = max(result.articles, key=lambda a: a.published, default=None)
+    return FeedProbe(result.title, None, len(result.articles), newest.title if newest else None)
 
 
 async def run(settings: Settings) -> None:
