@@ -196,7 +196,7 @@ async def build_app(
     await rules.refresh(force=True)
     poller = await _poller(settings, store, reader, rules, clock)
     digests = DigestService(store, clock, extra=SqlExtraDigests(store.engine))
-    check, checks = _feed_check(settings, clock), FeedChecks(settings.max_feed_checks_per_chat)
+    check, checks = feed_check(settings, clock), FeedChecks(settings.max_feed_checks_per_chat)
     commands = CommandService(
         store, rules, clock, check, max_rules=settings.max_rules_per_chat, feed_checks=checks,
         everyday=everyday_commands(settings, store, clock, check, checks, digests),
@@ -256,7 +256,7 @@ def _runtimes(
     return runtimes
 
 
-def _feed_check(settings: Settings, clock: Clock) -> FeedCheck:
+def feed_check(settings: Settings, clock: Clock) -> FeedCheck:
     async def check(url: str) -> FeedProbe:
         result = await check_feed(
             url,

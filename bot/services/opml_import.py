@@ -10,6 +10,7 @@ that pass are stored together in one transaction, so nothing is ever stored half
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +24,7 @@ from bot.services.feed_checks import FeedCheck, FeedChecks, FeedProbe, shown_tit
 from bot.services.ports import Attachment, Clock, CommandContext, CommandReply, ReplyFile
 from bot.services.store_port import FeedInfo
 
+log = logging.getLogger(__name__)
 CHECKS_AT_ONCE = 4  # one import's feed checks in flight together
 MAX_URL = 1000
 PROMPT = (
@@ -128,7 +130,11 @@ class OpmlService:
         cap = self.limits.max_bytes
         if attachment.size is not None and attachment.size > cap:
             raise OpmlError(_too_big(attachment.size, cap))
-        data = await attachment.read(cap)
+        try:
+            data = await attachment.read(cap)
+        except Exception as exc:  # a platform download, a local file: the chat gets one line
+            log.warning("could not read an /import file: %s: %s", type(exc).__name__, exc)
+            raise OpmlError(f"Could not read that file ({type(exc).__name__}).") from exc
         if len(data) > cap:
             raise OpmlError(_too_big(len(data), cap))
         return await self.read(data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -14,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.feed_checks import FollowUp
 from bot.services.ports import AdminCheckFailed, CommandContext, CommandPort, CommandReply
+from bot.slack.files import shared_file
 from bot.slack.render import SlackMessage, render_reply
 
 log = logging.getLogger(__name__)
@@ -133,6 +135,7 @@ class SlackCommandHandlers:
 
         later = FollowUp(answer)
         ctx = _context(client, event["channel"], event["user"], followup=later)
+        ctx = replace(ctx, attachment=shared_file(client, event.get("files")))
         try:
             await answer(await self._safely(self._commands.handle(ctx, text), spell=False))
         finally:
@@ -166,7 +169,7 @@ class SlackCommandHandlers:
         return self._spelled(reply) if spell else reply
 
     def _spelled(self, reply: CommandReply) -> CommandReply:
-        return CommandReply(slack_spelling(reply.text, self._names), reply.buttons)
+        return replace(reply, text=slack_spelling(reply.text, self._names))
 
 
 def _context(

@@ -51,7 +51,6 @@ class SqlFeedLists:
         wanted = dict(feeds)
         if not wanted:
             return 0
-        f = t.feeds.c
         async with self.engine.begin() as conn:
             ids = await self._ids(conn, list(wanted))
             fresh = [url for url in wanted if url not in ids]
@@ -61,21 +60,21 @@ class SqlFeedLists:
                      "error_count": 0, "created_at": now} for url in fresh
                 ])  # fmt: skip
                 ids |= await self._ids(conn, fresh)
-            linked = set(
-                (await conn.execute(select(t.chat_feeds.c.feed_id).where(
-                    t.chat_feeds.c.chat_id == chat_id, t.chat_feeds.c.feed_id.in_(list(ids.values()))
-                ))).scalars()
-            )  # fmt: skip
-            defaults = set(
-                (await conn.execute(select(f.id).where(
-                    f.id.in_(list(ids.values())), f.is_default.is_(True)
-                ))).scalars()
-            )  # fmt: skip
-            new = [i for i in ids.values() if i not in linked]
-            if new:
-                await conn.execute(
-                    insert(t.chat_feeds), [{"chat_id": chat_id, "feed_id": i} for i in new]
-                )
+            return await self._link(conn, chat_id, list(ids.values()))
+
+    @staticmethod
+    async def _link(conn: AsyncConnection, chat_id: int, feed_ids: list[int]) -> int:
+        """Link the feeds the chat does not read yet; how many of them are not defaults."""
+        cf, f = t.chat_feeds.c, t.feeds.c
+        mine = select(cf.feed_id).where(cf.chat_id == chat_id, cf.feed_id.in_(feed_ids))
+        linked = set((await conn.execute(mine)).scalars())
+        default = select(f.id).where(f.id.in_(feed_ids), f.is_default.is_(True))
+        defaults = set((await conn.execute(default)).scalars())
+        new = [i for i in feed_ids if i not in linked]
+        if new:
+            await conn.execute(
+                insert(t.chat_feeds), [{"chat_id": chat_id, "feed_id": i} for i in new]
+            )
         return sum(1 for i in new if i not in defaults)
 
     @staticmethod
