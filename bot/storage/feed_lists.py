@@ -84,5 +84,5 @@ class SqlFeedLists:
             query = select(t.feeds.c.url, t.feeds.c.id).where(
                 t.feeds.c.url.in_(urls[at : at + _CHUNK])
             )
-            found.update(dict((await conn.execute(query)).tuples().all()))
+            found.update({url: feed_id for url, feed_id in (await conn.execute(query)).all()})
         return found

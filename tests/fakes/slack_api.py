@@ -61,6 +61,8 @@ class FakeSlackApi:
         self.acks: dict[str, dict[str, Any]] = {}  # Socket Mode acks by envelope_id
         self.users: dict[str, dict[str, Any]] = {}
         self.archived: set[str] = set()
+        self.files: dict[str, bytes] = {}  # shared files, downloadable with a bot token
+        self.downloads: list[str] = []  # file ids the bot downloaded
         self._failures: dict[str, list[_Failure]] = defaultdict(list)
         self._messages: dict[tuple[str, str], SlackPost] = {}
         self._ts_counter: dict[str, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
@@ -76,6 +78,7 @@ class FakeSlackApi:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{hook}", self._response_url)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/files/{file_id}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
@@ -110,6 +113,14 @@ class FakeSlackApi:
 
     def delete_message(self, channel: str, ts: str) -> None:
         self._messages.pop((channel, ts), None)
+
+    def share_file(self, data: bytes, name: str = "feeds.opml") -> dict[str, Any]:
+        """A file as an event's `files` entry lists it (url_private_download on this fake)."""
+        file_id = f"F{next(self._ids):06d}"
+        self.files[file_id] = data
+        url = f"{self.root}/files/{file_id}"
+        return {"id": file_id, "name": name, "size": len(data), "url_private": url,
+                "url_private_download": url, "filetype": "xml"}  # fmt: skip
 
     def response_url(self) -> str:
         return f"{self.root}/response/{next(self._ids)}"
@@ -164,6 +175,17 @@ class FakeSlackApi:
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
         return web.json_response(handler(self, params))
+
+    async def _file(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self.bot_tokens() or file_id not in self.files:
+            return web.Response(status=404, text="not found")  # Slack answers a login page
+        self.downloads.append(file_id)
+        return web.Response(body=self.files[file_id])
+
+    def bot_tokens(self) -> set[str]:
+        return {self.bot_token}
 
     async def _response_url(self, request: web.Request) -> web.Response:
         self.responses.append({"hook": request.match_info["hook"], **(await request.json())})
@@ -363,7 +385,12 @@ def block_action(
 
 
 def app_mention(
-    text: str, *, channel_id: str = "C0NEWS", user_id: str = "U0ALICE", thread_ts: str | None = None
+    text: str,
+    *,
+    channel_id: str = "C0NEWS",
+    user_id: str = "U0ALICE",
+    thread_ts: str | None = None,
+    files: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """An Events API callback for "@storywatch <text>"."""
     event = {
@@ -376,6 +403,8 @@ def app_mention(
     }
     if thread_ts:
         event["thread_ts"] = thread_ts
+    if files:
+        event["files"] = files
     return {
         "token": "x",
         "team_id": TEAM_ID,
