@@ -7,11 +7,11 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
@@ -22,6 +22,9 @@ from bot.core.outbox import RetryPolicy
 from bot.feeds.parsing import ParsePool, default_workers
 from bot.feeds.reader import CheckResult, HttpFeedReader, check_feed
 from bot.logs import setup_logging
+from bot.metrics.metered import Heartbeat, MeteredNotifier, MeteredStore, metered_job
+from bot.metrics.registry import Metrics
+from bot.metrics.server import MetricsServer
 from bot.opml import ListparserOpml
 from bot.scheduler import build_scheduler
 from bot.services.commands import CommandService
@@ -37,6 +40,7 @@ from bot.services.rulebook import RuleBook
 from bot.settings import Settings
 from bot.storage.digest_now import SqlExtraDigests
 from bot.storage.feed_lists import SqlFeedLists
+from bot.storage.health import SqlHealth
 from bot.storage.recent import SqlRecentArticles
 from bot.storage.store import SqlStore
 
@@ -134,18 +138,45 @@ class App:
     digests: DigestService
     commands: CommandService
     runtimes: dict[str, Runtime] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
+    beat: Heartbeat = field(default_factory=Heartbeat)
+    ops: MetricsServer | None = None  # /metrics and /healthz, when metrics_port is set
+
+    def jobs(self) -> tuple[Job, Job, Job]:
+        """The scheduler's poll, delivery and digest jobs, timed and counted."""
+        named = (("poll", self.poller.poll_once), ("delivery", self.deliverer.drain),
+                 ("digest", self.digests.tick))  # fmt: skip
+        poll, deliver, digest = (metered_job(n, job, self.metrics, self.beat) for n, job in named)
+        return poll, deliver, digest
 
     async def start(self) -> None:
         for runtime in self.runtimes.values():
             await runtime.start()
+        if self.settings.metrics_port is not None:
+            self.ops = ops_server(self)
+            await self.ops.start(self.settings.listen_host, self.settings.metrics_port)
 
     async def close(self) -> None:
+        if self.ops is not None:
+            await self.ops.stop()
         await self.commands.aclose()  # before the platforms stop: no answer into a closed bot
         for runtime in self.runtimes.values():
             with contextlib.suppress(Exception):
                 await runtime.stop()
         await self.reader.aclose()
         await self.store.close()
+
+
+Job = Callable[[], Awaitable[Any]]
+
+
+def ops_server(app: App) -> MetricsServer:
+    """/metrics and /healthz for `app`: the scheduler counts as stalled after a minute (or
+    ten delivery intervals) without any job starting."""
+    stale = max(60.0, 10 * app.settings.delivery_interval_seconds)
+    sizes = lambda: (len(app.rules), len(app.poller.stories))  # noqa: E731
+    return MetricsServer(app.metrics, SqlHealth(app.store.engine), app.beat, app.clock, sizes,
+                         stale_after=stale)  # fmt: skip
 
 
 def ensure_sqlite_dir(url: str) -> None:
@@ -189,7 +220,9 @@ async def build_app(
     """Build everything; a console chat runs when asked for or when no platform token is set."""
     clock = clock or SystemClock()
     ensure_sqlite_dir(settings.database_url)
-    store = await SqlStore.open(settings.database_url)
+    metrics = Metrics(platforms=[*PLATFORMS, "console"])
+    store = await MeteredStore.open(settings.database_url)
+    store.metrics = metrics
     await store.sync_default_feeds([(f.url, f.name) for f in settings.feeds], clock.now())
     reader = _reader(settings)
     rules = RuleBook(store)
@@ -202,13 +235,14 @@ async def build_app(
         everyday=everyday_commands(settings, store, clock, check, checks, digests),
     )  # fmt: skip
     runtimes = _runtimes(settings, commands, console)
-    registry = {name: r.notifier for name, r in runtimes.items()} | dict(notifiers or {})
+    plain = {name: r.notifier for name, r in runtimes.items()} | dict(notifiers or {})
+    registry = {name: MeteredNotifier(name, n, metrics) for name, n in plain.items()}
     deliverer = Deliverer(
         store, registry, clock, policy=retry_policy(settings),
         lease_seconds=settings.delivery_lease_seconds,
     )  # fmt: skip
     return App(settings, clock, store, reader, rules, poller, deliverer, digests, commands,
-               runtimes)  # fmt: skip
+               runtimes, metrics)  # fmt: skip
 
 
 async def _poller(
@@ -286,9 +320,7 @@ async def run(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    scheduler = build_scheduler(
-        settings, app.poller.poll_once, app.deliverer.drain, app.digests.tick
-    )
+    scheduler = build_scheduler(settings, *app.jobs())
     try:
         await app.start()
         scheduler.start()

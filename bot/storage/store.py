@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 import orjson
 from sqlalchemy import and_, delete, event, insert, select, update
@@ -60,7 +60,7 @@ class SqlStore(FeedStore, RuleStore, OutboxStore, PollStore):
         self.engine = engine
 
     @classmethod
-    async def open(cls, url: str) -> SqlStore:
+    async def open(cls, url: str) -> Self:
         """Connect and apply migrations."""
         store = cls(make_engine(url))
         await migrate(store.engine)
