@@ -16,32 +16,27 @@ from typing import Any, Protocol, TextIO
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.assembly import everyday_commands, ops_server, probe_of, slack_oauth, workspaces
 from bot.console.app import ConsoleRuntime
 from bot.core.outbox import RetryPolicy
 from bot.feeds.parsing import ParsePool, default_workers
-from bot.feeds.reader import CheckResult, HttpFeedReader, check_feed
+from bot.feeds.reader import HttpFeedReader, check_feed
 from bot.logs import setup_logging
 from bot.metrics.metered import Heartbeat, MeteredNotifier, MeteredStore, metered_job
 from bot.metrics.registry import Metrics
 from bot.metrics.server import MetricsServer
-from bot.opml import ListparserOpml
 from bot.scheduler import build_scheduler
 from bot.services.commands import CommandService
 from bot.services.delivery import Deliverer
 from bot.services.digests import DigestService
-from bot.services.everyday_commands import EverydayCommands
 from bot.services.feed_checks import FeedCheck, FeedChecks, FeedProbe
-from bot.services.opml_import import OpmlLimits, OpmlService
 from bot.services.polling import Poller
 from bot.services.ports import Clock, CommandPort, Notifier
-from bot.services.recent import RecentMatches
 from bot.services.rulebook import RuleBook
 from bot.settings import Settings
 from bot.storage.digest_now import SqlExtraDigests
-from bot.storage.feed_lists import SqlFeedLists
-from bot.storage.health import SqlHealth
-from bot.storage.recent import SqlRecentArticles
 from bot.storage.store import SqlStore
 
 log = logging.getLogger(__name__)
@@ -85,7 +80,15 @@ def _secret(value: object) -> str:
     return value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
 
 
-def _telegram(settings: Settings, commands: CommandPort) -> Runtime:
+@dataclass(frozen=True)
+class Parts:
+    """What a platform's runtime may need besides its settings and the commands."""
+
+    engine: AsyncEngine
+    clock: Clock
+
+
+def _telegram(settings: Settings, commands: CommandPort, parts: Parts) -> Runtime:
     from bot.telegram.app import TelegramRuntime
 
     secret = settings.telegram_webhook_secret
@@ -100,27 +103,30 @@ def _telegram(settings: Settings, commands: CommandPort) -> Runtime:
     )
 
 
-def _slack(settings: Settings, commands: CommandPort) -> Runtime:
+def _slack(settings: Settings, commands: CommandPort, parts: Parts) -> Runtime:
     from bot.slack.app import SlackRuntime
 
     app_token, signing = settings.slack_app_token, settings.slack_signing_secret
+    token = settings.slack_bot_token
     return SlackRuntime(
-        _secret(settings.slack_bot_token),
+        _secret(token) if token else None,
         commands,
         app_token=_secret(app_token) if app_token else None,
         signing_secret=_secret(signing) if signing else None,
         base_url=settings.slack_api_base_url,
         host=settings.listen_host,
         port=settings.slack_http_port,
+        oauth=slack_oauth(settings, parts.engine),
+        workspaces=workspaces(parts.engine, parts.clock),
     )
 
 
 # The platform registry: which platforms run, and how each is built. No if-chains elsewhere.
 PLATFORMS: dict[
-    str, tuple[Callable[[Settings], bool], Callable[[Settings, CommandPort], Runtime]]
+    str, tuple[Callable[[Settings], bool], Callable[[Settings, CommandPort, Parts], Runtime]]
 ] = {
     "telegram": (lambda s: s.telegram_bot_token is not None, _telegram),
-    "slack": (lambda s: s.slack_bot_token is not None, _slack),
+    "slack": (lambda s: s.runs_slack(), _slack),
 }
 
 
@@ -153,7 +159,9 @@ class App:
         for runtime in self.runtimes.values():
             await runtime.start()
         if self.settings.metrics_port is not None:
-            self.ops = ops_server(self)
+            sizes = lambda: (len(self.rules), len(self.poller.stories))  # noqa: E731
+            self.ops = ops_server(self.settings, self.metrics, self.store.engine, self.beat,
+                                  self.clock, sizes)  # fmt: skip
             await self.ops.start(self.settings.listen_host, self.settings.metrics_port)
 
     async def close(self) -> None:
@@ -168,15 +176,6 @@ class App:
 
 
 Job = Callable[[], Awaitable[Any]]
-
-
-def ops_server(app: App) -> MetricsServer:
-    """/metrics and /healthz for `app`: the scheduler counts as stalled after a minute (or
-    ten delivery intervals) without any job starting."""
-    stale = max(60.0, 10 * app.settings.delivery_interval_seconds)
-    sizes = lambda: (len(app.rules), len(app.poller.stories))  # noqa: E731
-    return MetricsServer(app.metrics, SqlHealth(app.store.engine), app.beat, app.clock, sizes,
-                         stale_after=stale)  # fmt: skip
 
 
 def ensure_sqlite_dir(url: str) -> None:
@@ -232,9 +231,9 @@ async def build_app(
     check, checks = feed_check(settings, clock), FeedChecks(settings.max_feed_checks_per_chat)
     commands = CommandService(
         store, rules, clock, check, max_rules=settings.max_rules_per_chat, feed_checks=checks,
-        everyday=everyday_commands(settings, store, clock, check, checks, digests),
+        everyday=everyday_commands(settings, store.engine, clock, check, checks, digests),
     )  # fmt: skip
-    runtimes = _runtimes(settings, commands, console)
+    runtimes = _runtimes(settings, commands, console, Parts(store.engine, clock))
     plain = {name: r.notifier for name, r in runtimes.items()} | dict(notifiers or {})
     registry = {name: MeteredNotifier(name, n, metrics) for name, n in plain.items()}
     deliverer = Deliverer(
@@ -259,28 +258,12 @@ async def _poller(
     return poller
 
 
-def opml_service(
-    settings: Settings, store: SqlStore, clock: Clock, check: FeedCheck, checks: FeedChecks
-) -> OpmlService:
-    """/import and /export (and `storywatch opml`), with the configured limits."""
-    limits = OpmlLimits(settings.max_opml_bytes, settings.max_opml_feeds)
-    return OpmlService(SqlFeedLists(store.engine), ListparserOpml(), check, clock, checks, limits)
-
-
-def everyday_commands(
-    settings: Settings, store: SqlStore, clock: Clock, check: FeedCheck, checks: FeedChecks,
-    digests: DigestService,
-) -> EverydayCommands:  # fmt: skip
-    window = timedelta(hours=settings.story_window_hours)
-    recent = RecentMatches(SqlRecentArticles(store.engine), clock, window)
-    return EverydayCommands(recent, digests, opml_service(settings, store, clock, check, checks))
-
-
 def _runtimes(
-    settings: Settings, commands: CommandService, console: tuple[TextIO, TextIO] | None
-) -> dict[str, Runtime]:
+    settings: Settings, commands: CommandService, console: tuple[TextIO, TextIO] | None,
+    parts: Parts,
+) -> dict[str, Runtime]:  # fmt: skip
     runtimes = {
-        name: build(settings, commands)
+        name: build(settings, commands, parts)
         for name, (wanted, build) in PLATFORMS.items()
         if wanted(settings)
     }
@@ -303,14 +286,6 @@ def feed_check(settings: Settings, clock: Clock) -> FeedCheck:
         return probe_of(result)
 
     return check
-
-
-def probe_of(result: CheckResult) -> FeedProbe:
-    """What a chat is told about a checked feed: title, item count, newest headline."""
-    if result.error is not None:
-        return FeedProbe(error=result.error)
-    newest = max(result.articles, key=lambda a: a.published, default=None)
-    return FeedProbe(result.title, None, len(result.articles), newest.title if newest else None)
 
 
 async def run(settings: Settings) -> None:

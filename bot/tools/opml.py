@@ -7,7 +7,8 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.app import SystemClock, ensure_sqlite_dir, feed_check, opml_service
+from bot.app import SystemClock, ensure_sqlite_dir, feed_check
+from bot.assembly import opml_service
 from bot.core.models import Chat
 from bot.services.feed_checks import FeedChecks
 from bot.services.opml_import import OpmlError, OpmlService
@@ -20,7 +21,7 @@ async def _run(settings: Settings, action: str, key: str, path: Path | None) -> 
     ensure_sqlite_dir(settings.database_url)
     store = await SqlStore.open(settings.database_url)
     clock = SystemClock()
-    service = opml_service(settings, store, clock, feed_check(settings, clock), FeedChecks())
+    service = opml_service(settings, store.engine, clock, feed_check(settings, clock), FeedChecks())
     try:
         chat = await find_chat(store, key)
         if chat is None:
