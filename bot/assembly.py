@@ -79,7 +79,6 @@ def slack_oauth(settings: Settings, engine: AsyncEngine) -> SlackOAuth | None:
         AsyncSQLAlchemyInstallationStore(client_id, engine),
         AsyncSQLAlchemyOAuthStateStore(OAUTH_STATE_SECONDS, engine),
         redirect_uri=settings.slack_redirect_uri,
-        authorization_url=settings.slack_oauth_base_url,
     )  # fmt: skip
 
 

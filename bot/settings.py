@@ -110,7 +110,6 @@ class Settings(BaseSettings):
         ]
     )
     slack_redirect_uri: str | None = None
-    slack_oauth_base_url: str | None = None  # where /slack/install sends the browser (tests)
     # An OPML file for /import may be at most this big and list at most this many feeds.
     max_opml_bytes: int = Field(default=1_000_000, ge=1_000, le=20_000_000)
     max_opml_feeds: int = Field(default=200, ge=1, le=10_000)
