@@ -14,14 +14,17 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from html import unescape
 from http.cookies import SimpleCookie
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import aiohttp
 import pytest
 from fakes.slack_api import (
+    BOT_TOKEN,
     CLIENT_ID,
     CLIENT_SECRET,
     SIGNING_SECRET,
+    TEAM_ID,
     FakeSlackApi,
     signed_headers,
     slash_command,
@@ -30,7 +33,7 @@ from fakes.slack_api import (
 from feedserver import FeedServer
 from pydantic import SecretStr
 from sqlalchemy import text
-from test_slack_scenarios import RSS, free_port
+from test_slack_scenarios import RSS, SlackUser, free_port, publish, slack_bot
 
 from bot.app import App, build_app, secret_values
 from bot.logs import setup_logging
@@ -220,3 +223,34 @@ async def test_tokens_and_the_client_secret_never_reach_the_logs(
     assert "installed [redacted], refresh [redacted], [redacted]" in written
     for secret in (ONE[2], TWO[2], CLIENT_SECRET, "xoxe-1-abcDEF"):
         assert secret not in written
+
+
+async def test_single_workspace_mode_still_works_and_an_uninstall_stops_it(
+    tmp_path: Path,
+) -> None:
+    async with slack_bot(tmp_path) as (app, api, feeds, port):
+        api.set_user("U0ALICE", is_admin=True)
+        alice = SlackUser(api, port)
+        assert (await alice.command("start")).startswith("Welcome")
+        await alice.command("watch S-400")
+        publish(feeds)
+        await app.poller.poll_once()
+        await app.deliverer.drain()
+        assert [(p.channel, p.token) for p in api.posted] == [("C0NEWS", BOT_TOKEN)]
+        ours = logging.getLogger("bot")
+        logged, level = Logged(), ours.level
+        ours.addHandler(logged)
+        ours.setLevel(logging.INFO)
+        try:
+            body = json.dumps(workspace_event("app_uninstalled", TEAM_ID))
+            headers = signed_headers(body, secret=SIGNING_SECRET, content_type="application/json")
+            async with aiohttp.ClientSession() as session, session.post(
+                f"http://127.0.0.1:{port}{EVENTS_PATH}", data=body, headers=headers
+            ) as answer:  # fmt: skip
+                assert answer.status == 200
+            await logged.wait_for(f"workspace {TEAM_ID}: app uninstalled")
+        finally:
+            ours.removeHandler(logged)
+            ours.setLevel(level)
+        chat = await app.store.chat_by_platform("slack", "C0NEWS")
+        assert chat is not None and not chat.active
