@@ -13,6 +13,7 @@ from bot.services.digests import DigestService
 from bot.services.opml_import import OpmlService
 from bot.services.ports import CommandContext, CommandReply
 from bot.services.recent import RecentMatches
+from bot.services.store_port import StorageUnavailable
 
 Handler = Callable[[Chat, str], Awaitable[CommandReply]]
 UNAVAILABLE = "That is not available in this deployment."
@@ -34,8 +35,14 @@ class EverydayCommands:
         return {"preview": self.preview, "export": self.export}
 
     async def recent_lines(self, chat: Chat, query: str) -> str:
-        """ "Recent matches: …" for a rule just added ("" when previews are not built)."""
-        return "" if self._recent is None else await self._recent.describe(chat.id, query)
+        """ "Recent matches: …" for a rule just added ("" when previews are not built). The
+        rule is already saved: a storage failure here must not say "nothing was changed"."""
+        if self._recent is None:
+            return ""
+        try:
+            return await self._recent.describe(chat.id, query)
+        except StorageUnavailable:
+            return "(Recent matches cannot be shown right now.)"
 
     async def preview(self, chat: Chat, args: str) -> CommandReply:
         if not args:

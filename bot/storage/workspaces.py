@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, String, Table, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.outbox import WAITING, OutboxStatus
@@ -35,12 +36,16 @@ class SqlWorkspaces:
     async def remember_channel(self, channel_id: str, workspace: Workspace, now: datetime) -> None:
         values = {"team_id": workspace.team_id, "enterprise_id": workspace.enterprise_id,
                   "seen_at": now}  # fmt: skip
+        change = update(slack_channels).where(c.channel_id == channel_id).values(**values)
         async with self.engine.begin() as conn:
-            changed = await conn.execute(
-                update(slack_channels).where(c.channel_id == channel_id).values(**values)
-            )
-            if changed.rowcount == 0:
+            if (await conn.execute(change)).rowcount:
+                return
+        try:
+            async with self.engine.begin() as conn:
                 await conn.execute(insert(slack_channels).values(channel_id=channel_id, **values))
+        except IntegrityError:  # a concurrent command from the same new channel got there first
+            async with self.engine.begin() as conn:
+                await conn.execute(change)
 
     async def workspace_of(self, channel_id: str) -> Workspace | None:
         query = select(c.team_id, c.enterprise_id).where(c.channel_id == channel_id)
