@@ -7,31 +7,37 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.assembly import everyday_commands, ops_server, probe_of, slack_oauth, workspaces
 from bot.console.app import ConsoleRuntime
 from bot.core.outbox import RetryPolicy
 from bot.feeds.parsing import ParsePool, default_workers
 from bot.feeds.reader import HttpFeedReader, check_feed
 from bot.logs import setup_logging
+from bot.metrics.metered import Heartbeat, MeteredNotifier, MeteredStore, metered_job
+from bot.metrics.registry import Metrics
+from bot.metrics.server import MetricsServer
 from bot.scheduler import build_scheduler
 from bot.semantic import load as load_encoder
 from bot.services.commands import CommandService
 from bot.services.delivery import Deliverer
 from bot.services.digests import DigestService
-from bot.services.feed_checks import FeedCheck, FeedChecks
+from bot.services.feed_checks import FeedCheck, FeedChecks, FeedProbe
 from bot.services.polling import Poller
 from bot.services.ports import Clock, CommandPort, Notifier
 from bot.services.rulebook import RuleBook
 from bot.settings import Settings
+from bot.storage.digest_now import SqlExtraDigests
 from bot.storage.store import SqlStore
 
 log = logging.getLogger(__name__)
@@ -75,7 +81,15 @@ def _secret(value: object) -> str:
     return value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
 
 
-def _telegram(settings: Settings, commands: CommandPort) -> Runtime:
+@dataclass(frozen=True)
+class Parts:
+    """What a platform's runtime may need besides its settings and the commands."""
+
+    engine: AsyncEngine
+    clock: Clock
+
+
+def _telegram(settings: Settings, commands: CommandPort, parts: Parts) -> Runtime:
     from bot.telegram.app import TelegramRuntime
 
     secret = settings.telegram_webhook_secret
@@ -90,27 +104,30 @@ def _telegram(settings: Settings, commands: CommandPort) -> Runtime:
     )
 
 
-def _slack(settings: Settings, commands: CommandPort) -> Runtime:
+def _slack(settings: Settings, commands: CommandPort, parts: Parts) -> Runtime:
     from bot.slack.app import SlackRuntime
 
     app_token, signing = settings.slack_app_token, settings.slack_signing_secret
+    token = settings.slack_bot_token
     return SlackRuntime(
-        _secret(settings.slack_bot_token),
+        _secret(token) if token else None,
         commands,
         app_token=_secret(app_token) if app_token else None,
         signing_secret=_secret(signing) if signing else None,
         base_url=settings.slack_api_base_url,
         host=settings.listen_host,
         port=settings.slack_http_port,
+        oauth=slack_oauth(settings, parts.engine),
+        workspaces=workspaces(parts.engine, parts.clock),
     )
 
 
 # The platform registry: which platforms run, and how each is built. No if-chains elsewhere.
 PLATFORMS: dict[
-    str, tuple[Callable[[Settings], bool], Callable[[Settings, CommandPort], Runtime]]
+    str, tuple[Callable[[Settings], bool], Callable[[Settings, CommandPort, Parts], Runtime]]
 ] = {
     "telegram": (lambda s: s.telegram_bot_token is not None, _telegram),
-    "slack": (lambda s: s.slack_bot_token is not None, _slack),
+    "slack": (lambda s: s.runs_slack(), _slack),
 }
 
 
@@ -128,18 +145,38 @@ class App:
     digests: DigestService
     commands: CommandService
     runtimes: dict[str, Runtime] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
+    beat: Heartbeat = field(default_factory=Heartbeat)
+    ops: MetricsServer | None = None  # /metrics and /healthz, when metrics_port is set
+
+    def jobs(self) -> tuple[Job, Job, Job]:
+        """The scheduler's poll, delivery and digest jobs, timed and counted."""
+        named = (("poll", self.poller.poll_once), ("delivery", self.deliverer.drain),
+                 ("digest", self.digests.tick))  # fmt: skip
+        poll, deliver, digest = (metered_job(n, job, self.metrics, self.beat) for n, job in named)
+        return poll, deliver, digest
 
     async def start(self) -> None:
         for runtime in self.runtimes.values():
             await runtime.start()
+        if self.settings.metrics_port is not None:
+            sizes = lambda: (len(self.rules), len(self.poller.stories))  # noqa: E731
+            self.ops = ops_server(self.settings, self.metrics, self.store.engine, self.beat,
+                                  self.clock, sizes)  # fmt: skip
+            await self.ops.start(self.settings.listen_host, self.settings.metrics_port)
 
     async def close(self) -> None:
+        if self.ops is not None:
+            await self.ops.stop()
         await self.commands.aclose()  # before the platforms stop: no answer into a closed bot
         for runtime in self.runtimes.values():
             with contextlib.suppress(Exception):
                 await runtime.stop()
         await self.reader.aclose()
         await self.store.close()
+
+
+Job = Callable[[], Awaitable[Any]]
 
 
 def ensure_sqlite_dir(url: str) -> None:
@@ -183,25 +220,29 @@ async def build_app(
     """Build everything; a console chat runs when asked for or when no platform token is set."""
     clock = clock or SystemClock()
     ensure_sqlite_dir(settings.database_url)
-    store = await SqlStore.open(settings.database_url)
+    metrics = Metrics(platforms=[*PLATFORMS, "console"])
+    store = await MeteredStore.open(settings.database_url)
+    store.metrics = metrics
     await store.sync_default_feeds([(f.url, f.name) for f in settings.feeds], clock.now())
     reader = _reader(settings)
     rules = RuleBook(store)
     await rules.refresh(force=True)
     poller = await _poller(settings, store, reader, rules, clock)
+    digests = DigestService(store, clock, extra=SqlExtraDigests(store.engine))
+    check, checks = feed_check(settings, clock), FeedChecks(settings.max_feed_checks_per_chat)
     commands = CommandService(
-        store, rules, clock, _feed_check(settings, clock), max_rules=settings.max_rules_per_chat,
-        feed_checks=FeedChecks(settings.max_feed_checks_per_chat),
+        store, rules, clock, check, max_rules=settings.max_rules_per_chat, feed_checks=checks,
+        everyday=everyday_commands(settings, store.engine, clock, check, checks, digests),
     )  # fmt: skip
-    runtimes = _runtimes(settings, commands, console)
-    registry = {name: r.notifier for name, r in runtimes.items()} | dict(notifiers or {})
+    runtimes = _runtimes(settings, commands, console, Parts(store.engine, clock))
+    plain = {name: r.notifier for name, r in runtimes.items()} | dict(notifiers or {})
+    registry = {name: MeteredNotifier(name, n, metrics) for name, n in plain.items()}
     deliverer = Deliverer(
         store, registry, clock, policy=retry_policy(settings),
         lease_seconds=settings.delivery_lease_seconds,
     )  # fmt: skip
-    digests = DigestService(store, clock)
     return App(settings, clock, store, reader, rules, poller, deliverer, digests, commands,
-               runtimes)  # fmt: skip
+               runtimes, metrics)  # fmt: skip
 
 
 async def _poller(
@@ -220,10 +261,11 @@ async def _poller(
 
 
 def _runtimes(
-    settings: Settings, commands: CommandService, console: tuple[TextIO, TextIO] | None
-) -> dict[str, Runtime]:
+    settings: Settings, commands: CommandService, console: tuple[TextIO, TextIO] | None,
+    parts: Parts,
+) -> dict[str, Runtime]:  # fmt: skip
     runtimes = {
-        name: build(settings, commands)
+        name: build(settings, commands, parts)
         for name, (wanted, build) in PLATFORMS.items()
         if wanted(settings)
     }
@@ -233,8 +275,8 @@ def _runtimes(
     return runtimes
 
 
-def _feed_check(settings: Settings, clock: Clock) -> FeedCheck:
-    async def check(url: str) -> tuple[str | None, str | None]:
+def feed_check(settings: Settings, clock: Clock) -> FeedCheck:
+    async def check(url: str) -> FeedProbe:
         result = await check_feed(
             url,
             allow_private=settings.allow_private_feeds,
@@ -243,7 +285,7 @@ def _feed_check(settings: Settings, clock: Clock) -> FeedCheck:
             max_bytes=settings.max_feed_bytes,
             max_items=settings.max_items_per_feed,
         )
-        return result.title, result.error
+        return probe_of(result)
 
     return check
 
@@ -255,9 +297,7 @@ async def run(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    scheduler = build_scheduler(
-        settings, app.poller.poll_once, app.deliverer.drain, app.digests.tick
-    )
+    scheduler = build_scheduler(settings, *app.jobs())
     try:
         await app.start()
         scheduler.start()

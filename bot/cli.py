@@ -1,4 +1,4 @@
-"""The `storywatch` command line: run, demo, check-feed, match, cluster, digest."""
+"""The `storywatch` command line: run, demo, check-feed, match, cluster, digest, opml."""
 
 from __future__ import annotations
 
@@ -39,7 +39,20 @@ def _parser() -> argparse.ArgumentParser:
         required=True,
         help="print the digest instead of sending it",
     )
+    _opml_parser(sub)
     return parser
+
+
+def _opml_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    opml = sub.add_parser("opml", help="a chat's own feeds as OPML: opml import|export --chat ID")
+    actions = opml.add_subparsers(dest="action", metavar="ACTION", required=True)
+    load = actions.add_parser("import", help="add the feeds of FILE: opml import FILE --chat ID")
+    load.add_argument("file", help="an OPML file")
+    dump = actions.add_parser("export", help="print the chat's own feeds as OPML")
+    for action in (load, dump):
+        action.add_argument(
+            "--chat", required=True, help="chat id (see the database) or PLATFORM:PLATFORM_ID"
+        )
 
 
 def _settings_or_exit() -> Settings:
@@ -79,6 +92,12 @@ def _digest(args: argparse.Namespace) -> int:
     return digest_main(_settings_or_exit(), args.chat)
 
 
+def _opml(args: argparse.Namespace) -> int:
+    from bot.tools.opml import main as opml_main
+
+    return opml_main(_settings_or_exit(), args.action, args.chat, getattr(args, "file", None))
+
+
 def _tool(name: str) -> Callable[[list[str]], int]:
     def run_tool(rest: list[str]) -> int:
         module = __import__(f"bot.tools.{name}", fromlist=["main"])
@@ -93,7 +112,7 @@ PASS_THROUGH = {
     "match": _tool("match"),
     "cluster": _tool("cluster"),
 }
-COMMANDS = {"run": _run, "demo": _demo, "digest": _digest}
+COMMANDS = {"run": _run, "demo": _demo, "digest": _digest, "opml": _opml}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = _secret("SLACK_BOT_TOKEN")
     slack_app_token: SecretStr | None = _secret("SLACK_APP_TOKEN")
     slack_signing_secret: SecretStr | None = _secret("SLACK_SIGNING_SECRET")
+    # Slack for many workspaces (the OAuth install flow, HTTP mode): both set to turn it on.
+    slack_client_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_CLIENT_ID", "slack_client_id")
+    )
+    slack_client_secret: SecretStr | None = _secret("SLACK_CLIENT_SECRET")
     telegram_webhook_secret: SecretStr | None = _secret("TELEGRAM_WEBHOOK_SECRET")
     database_url: str = Field(
         default="sqlite+aiosqlite:///data/storywatch.db",
@@ -95,6 +100,23 @@ class Settings(BaseSettings):
     # A claimed outbox row is re-sent by another worker (or after a restart) once this passes
     # without it being marked sent: longer than any single send may take.
     delivery_lease_seconds: float = Field(default=60, gt=0, le=3600)
+    # Slack OAuth: the bot scopes asked for at install, and where Slack sends the installer
+    # back (unset: the redirect URL configured in the app's settings).
+    slack_scopes: list[str] = Field(
+        default_factory=lambda: [
+            "commands",
+            "chat:write",
+            "app_mentions:read",
+            "users:read",
+            "files:read",
+        ]
+    )
+    slack_redirect_uri: str | None = None
+    # An OPML file for /import may be at most this big and list at most this many feeds.
+    max_opml_bytes: int = Field(default=1_000_000, ge=1_000, le=20_000_000)
+    max_opml_feeds: int = Field(default=200, ge=1, le=10_000)
+    # Prometheus metrics at /metrics and a health check at /healthz on this port (off: unset).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
     log_level: str = "INFO"
     feeds: list[FeedConfig] = Field(default_factory=list)
 
@@ -127,7 +149,14 @@ class Settings(BaseSettings):
         return tuple(sources)
 
     def has_chat_platform(self) -> bool:
-        return self.telegram_bot_token is not None or self.slack_bot_token is not None
+        return self.telegram_bot_token is not None or self.runs_slack()
+
+    def slack_oauth(self) -> bool:
+        """Slack for many workspaces: client id and secret are both set."""
+        return self.slack_client_id is not None and self.slack_client_secret is not None
+
+    def runs_slack(self) -> bool:
+        return self.slack_bot_token is not None or self.slack_oauth()
 
 
 def normalise_database_url(url: str) -> str:

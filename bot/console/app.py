@@ -6,15 +6,31 @@ import asyncio
 import contextlib
 import threading
 from dataclasses import replace
+from pathlib import Path
 from typing import TextIO
 
 from bot.console.notifier import ConsoleNotifier
 from bot.console.render import render_reply
 from bot.services.feed_checks import FollowUp
-from bot.services.ports import CommandContext, CommandPort, CommandReply
+from bot.services.ports import Attachment, CommandContext, CommandPort, CommandReply
 
 PLATFORM = "console"
 CHAT_ID = "console"
+
+
+def local_file(text: str) -> Attachment | None:
+    """ "/import feeds.opml" at the terminal: the operator's own file, read when needed."""
+    name, _, path = text.partition(" ")
+    if name.lower() != "/import" or not path.strip():
+        return None
+    file = Path(path.strip()).expanduser()
+
+    async def read(limit: int) -> bytes:
+        with file.open("rb") as handle:
+            return await asyncio.to_thread(handle.read, limit + 1)
+
+    size = file.stat().st_size if file.is_file() else None
+    return Attachment(file.name, size, read)
 
 
 async def _always() -> bool:
@@ -50,7 +66,8 @@ class ConsoleRuntime:
             reply = await self._commands.on_button(self.context, text.removeprefix("/press "))
         elif text.startswith("/"):
             later = FollowUp(self._show)
-            reply = await self._commands.handle(replace(self.context, followup=later), text)
+            ctx = replace(self.context, followup=later, attachment=local_file(text))
+            reply = await self._commands.handle(ctx, text)
             later.answered()  # the reply below is printed before any later one can be
         else:
             self._out.write("Commands start with / — try /help\n")

@@ -83,4 +83,10 @@ def render(message: OutboundMessage) -> list[str]:
 def render_reply(reply: CommandReply) -> list[str]:
     """A command reply, with buttons shown as [label] (press with /press DATA)."""
     buttons = "  ".join(f"[{b.label} → /press {b.data}]" for b in reply.buttons)
-    return neutralised([*reply.text.splitlines(), *([buttons] if buttons else [])])
+    lines = [*reply.text.splitlines(), *([buttons] if buttons else [])]
+    if reply.file is not None:  # the terminal shows the file itself, ready to copy
+        lines += [
+            f"--- {reply.file.name} ---",
+            *reply.file.data.decode("utf-8", "replace").splitlines(),
+        ]
+    return neutralised(lines)

@@ -11,6 +11,7 @@ from bot.core.policy import parse_hhmm, parse_quiet_hours, parse_timezone
 from bot.core.query import QueryError
 from bot.core.user_text import number_key, split_command, unsafe_character
 from bot.services import replies
+from bot.services.everyday_commands import EverydayCommands
 from bot.services.feed_checks import FeedAdder, FeedCheck, FeedChecks
 from bot.services.ports import Button, Clock, CommandContext, CommandReply
 from bot.services.rulebook import RuleBook
@@ -19,7 +20,7 @@ from bot.services.store_port import RuleLimitReached, Store
 MAX_ARGUMENT = 1000
 Handler = Callable[[Chat, str], Awaitable[CommandReply]]
 
-READ_ONLY = {"help", "watchlist", "feeds", "status"}
+READ_ONLY = {"help", "watchlist", "feeds", "status", "preview", "export"}
 
 
 class CommandService:
@@ -34,11 +35,13 @@ class CommandService:
         *,
         max_rules: int = 50,
         feed_checks: FeedChecks | None = None,
+        everyday: EverydayCommands | None = None,
     ) -> None:
         self._store, self._rules, self._clock = store, rules, clock
         self._max_rules = max_rules
         self._checks = feed_checks or FeedChecks()
         self._adder = FeedAdder(store, clock, check_feed, self._checks)
+        self._everyday = everyday or EverydayCommands()
         self._handlers: dict[str, Handler] = {
             "help": self._help,
             "watch": self._watch,
@@ -55,6 +58,7 @@ class CommandService:
             "status": self._status,
             "stop": self._stop,
             "mute": self._mute,
+            **self._everyday.handlers(),
         }
 
     async def aclose(self) -> None:
@@ -78,7 +82,7 @@ class CommandService:
     async def _handle(self, ctx: CommandContext, name: str, args: str) -> CommandReply:
         if name == "start":
             return await self._start(ctx)
-        if name not in self._handlers and name != "addfeed":
+        if name not in self._handlers and name not in ("addfeed", "import"):
             return CommandReply(replies.unknown(name))
         if len(args) > MAX_ARGUMENT:
             return CommandReply(
@@ -90,6 +94,8 @@ class CommandService:
         chat = await self._chat(ctx, found)
         if name == "addfeed":  # the one command that answers twice: "checking…", then the result
             return await self._adder.add(ctx, chat, args)
+        if name == "import":  # it reads the file sent with the command, then answers twice
+            return await self._everyday.import_(ctx, chat)
         return await self._handlers[name](chat, args)
 
     async def _on_button(self, ctx: CommandContext, data: str) -> CommandReply:
@@ -154,7 +160,9 @@ class CommandService:
         except RuleLimitReached as exc:
             return CommandReply(f"Not added: {exc}. Remove one with /unwatch ID first.")
         self._rules.mark_stale()
-        return CommandReply(f"Watching #{rule.number}: {rule.query}")
+        recent = await self._everyday.recent_lines(chat, query)
+        return CommandReply("\n".join(filter(None, (f"Watching #{rule.number}: {rule.query}",
+                                                      recent))))  # fmt: skip
 
     async def _unwatch(self, chat: Chat, args: str) -> CommandReply:
         if not args:
@@ -189,10 +197,12 @@ class CommandService:
     async def _digest(self, chat: Chat, args: str) -> CommandReply:
         if args.lower() == "off":
             return await self._save(chat, "Daily digest is off.", digest_time=None)
+        if args.lower() == "now":
+            return await self._everyday.digest_now(chat)
         try:
             at = parse_hhmm(args)
         except ValueError as exc:
-            return CommandReply(f"{exc}. Usage: /digest HH:MM or /digest off")
+            return CommandReply(f"{exc}. Usage: /digest HH:MM, /digest off or /digest now")
         return await self._save(
             chat, f"Daily digest at {at} ({chat.settings.timezone}).", digest_time=at
         )

@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from bot.core.codec import to_payload
 from bot.core.digest import build_digest, digest_date_label
 from bot.core.models import Chat, DigestMessage
-from bot.core.policy import digest_due
+from bot.core.policy import digest_due, next_digest_at
 from bot.services.ports import Clock
 from bot.services.store_port import Store
+
+
+class ExtraDigests(Protocol):
+    """Queues a digest outside the schedule (/digest now); the scheduled slot stays."""
+
+    async def enqueue_extra_digest(
+        self, chat_id: int, payload: dict[str, Any], now: datetime
+    ) -> bool: ...
 
 
 class DigestService:
     """Checks every active chat; the store makes each slot happen once, even after downtime."""
 
-    def __init__(self, store: Store, clock: Clock, *, max_items: int = 12) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, *, max_items: int = 12, extra: ExtraDigests | None = None
+    ) -> None:
         self._store, self._clock, self._max_items = store, clock, max_items
+        self._extra = extra
 
     async def tick(self) -> int:
         """Queue the digests that are due now; returns how many were queued."""
@@ -42,3 +54,20 @@ class DigestService:
         entries = await self._store.digest_entries(chat.id, since)
         label = digest_date_label(now, chat.settings.timezone)
         return build_digest(entries, local_date_label=label, max_items=self._max_items)
+
+    async def send_now(self, chat: Chat) -> str:
+        """/digest now: queue the digest of what came since the last one, leaving the
+        schedule alone (the next slot still comes, with the same stories and any newer)."""
+        if self._extra is None:
+            return "/digest now is not available here."
+        if chat.settings.paused:
+            return "This chat is paused; /resume first, then ask again."
+        now = self._clock.now()
+        message = await self.preview(chat, now=now)
+        if message is None:
+            return "Nothing since the last digest, so there is no digest to send now."
+        if not await self._extra.enqueue_extra_digest(chat.id, to_payload(message), now):
+            return "A digest is already on its way here."
+        upcoming = next_digest_at(chat.settings, now)
+        later = upcoming.strftime("%Y-%m-%d %H:%M UTC") if upcoming else "none (digests are off)"
+        return f"Your digest is on its way. The next scheduled digest is still due: {later}."

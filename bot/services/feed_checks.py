@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import partial
 
 from bot.core.models import Chat
@@ -22,10 +23,23 @@ from bot.services.store_port import Store
 log = logging.getLogger(__name__)
 
 ChatKey = tuple[str, str]  # (platform, platform chat id)
-# (title, error) from fetching a feed URL once with all safety rules
-FeedCheck = Callable[[str], Awaitable[tuple[str | None, str | None]]]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedProbe:
+    """A feed URL fetched and parsed once with every safety rule: its title, how many items
+    it lists and its newest headline, or one clear line saying why it cannot be read."""
+
+    title: str | None = None
+    error: str | None = None
+    items: int = 0
+    newest: str | None = None
+
+
+FeedCheck = Callable[[str], Awaitable[FeedProbe]]
 Send = Callable[[CommandReply], Awaitable[None]]
 Check = Callable[[], Awaitable[CommandReply]]
+HEADLINE_LIMIT = 160  # the newest headline, as shown in the answer
 USAGE = "Usage: /addfeed URL, e.g. /addfeed https://example.com/rss.xml"
 
 
@@ -113,9 +127,24 @@ class FeedAdder:
         return await replies.answering(self._check_and_add(chat, url))
 
     async def _check_and_add(self, chat: Chat, url: str) -> CommandReply:
-        title, error = await self._check(url)
-        if error is not None:
-            return CommandReply(f"Could not add that feed: {error}")
-        shown = without_unsafe(title or "").strip() or url
-        feed = await self._store.add_chat_feed(chat.id, url, shown, self._clock.now())
-        return CommandReply(f"Added feed {feed.id}: {feed.title}")
+        probe = await self._check(url)
+        if probe.error is not None:
+            return CommandReply(f"Could not add that feed: {probe.error}")
+        feed = await self._store.add_chat_feed(chat.id, url, shown_title(probe, url),
+                                               self._clock.now())  # fmt: skip
+        return CommandReply(f"Added feed {feed.id}: {feed.title} — {contents(probe)}")
+
+
+def shown_title(probe: FeedProbe, url: str) -> str:
+    """The feed's title as stored and shown (its URL when it has none)."""
+    return without_unsafe(probe.title or "").strip() or url
+
+
+def contents(probe: FeedProbe) -> str:
+    """ "12 items, newest: Headline" — what the chat will be reading."""
+    if not probe.items:
+        return "no items yet"
+    count = f"{probe.items} item" + ("s" if probe.items != 1 else "")
+    newest = " ".join(without_unsafe(probe.newest or "").split())
+    newest = newest if len(newest) <= HEADLINE_LIMIT else newest[: HEADLINE_LIMIT - 1] + "…"
+    return f"{count}, newest: {newest}" if newest else count

@@ -79,6 +79,25 @@ class Clock(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a command (an OPML file with /import). `read(limit)` fetches at most
+    `limit` + 1 bytes, so a caller can tell a file over its limit without holding all of it;
+    `size` is what the platform announced, when it did."""
+
+    name: str
+    size: int | None
+    read: Callable[[int], Awaitable[bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyFile:
+    """A file sent with a reply (/export): Telegram sends a document, Slack a snippet."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class CommandContext:
     """Who sent a chat command, and where; built by each platform adapter.
 
@@ -96,6 +115,7 @@ class CommandContext:
     # Sends a later reply to the same command (e.g. an /addfeed result after "checking…");
     # None where the platform cannot, and then slow commands answer inline.
     followup: Callable[[CommandReply], Awaitable[None]] | None = None
+    attachment: Attachment | None = None  # a file sent with the command, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +132,7 @@ class CommandReply:
 
     text: str
     buttons: tuple[Button, ...] = ()
+    file: ReplyFile | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.ports import CommandPort, Notifier
+from bot.services.workspaces import Workspaces
 from bot.slack.handlers import SlackCommandHandlers
 from bot.slack.notifier import SlackNotifier
+from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH, Lifecycle, SlackOAuth, WorkspaceClients
 
 log = logging.getLogger(__name__)
 
@@ -22,12 +24,14 @@ API_TIMEOUT = 15  # seconds; a stuck call must not hold the outbox for slack-sdk
 
 
 class SlackRuntime:
-    """One Slack workspace: receives commands (Socket Mode if `app_token`, else HTTP) and
-    exposes `notifier` for deliveries. Nothing touches the network until `start()`."""
+    """Slack: receives commands (Socket Mode if `app_token`, else HTTP) and exposes
+    `notifier` for deliveries. One workspace with `bot_token`; with `oauth`, any number,
+    installed through /slack/install (HTTP mode only). Nothing touches the network until
+    `start()`."""
 
     def __init__(
         self,
-        bot_token: str,
+        bot_token: str | None,
         commands: CommandPort,
         *,
         app_token: str | None = None,
@@ -35,21 +39,27 @@ class SlackRuntime:
         base_url: str | None = None,
         host: str = "0.0.0.0",
         port: int = 3000,
+        oauth: SlackOAuth | None = None,
+        workspaces: Workspaces | None = None,
     ) -> None:
-        if not app_token and not signing_secret:
-            # Without a secret anyone who finds the URL could run admin commands.
-            raise ValueError("Slack HTTP mode needs signing_secret (or use app_token)")
-        self._app_token = app_token
+        _check_mode(bot_token, app_token, signing_secret, oauth, workspaces)
+        self._app_token = None if oauth else app_token
         self._host, self._port = host, port
         self._client = AsyncWebClient(
-            token=bot_token,
+            token=None if oauth else bot_token,
             base_url=base_url or AsyncWebClient.BASE_URL,
             timeout=API_TIMEOUT,
             retry_handlers=[],  # no silent retries (429 included): the outbox retries, in order
         )
-        self._app = _bolt_app(self._client, signing_secret)
-        SlackCommandHandlers(commands).register(self._app)
-        self.notifier: Notifier = SlackNotifier(self._client)
+        self._app = _bolt_app(self._client, signing_secret, oauth)
+        SlackCommandHandlers(commands, workspaces).register(self._app)
+        if workspaces is not None:
+            Lifecycle(workspaces, oauth.installations if oauth else None).register(self._app)
+        clients = WorkspaceClients(self._client, oauth.installations, workspaces) if (
+            oauth and workspaces) else None  # fmt: skip
+        self.notifier: Notifier = SlackNotifier(
+            self._client, clients.for_channel if clients else None
+        )
         self._socket: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
 
@@ -62,8 +72,9 @@ class SlackRuntime:
 
     async def start(self) -> None:
         """Checks the token, then connects or listens; returns once running."""
-        identity = await self._client.auth_test()  # fail fast on a wrong bot token
-        log.info("Slack bot %s in team %s", identity.get("user_id"), identity.get("team"))
+        if self._client.token:  # one workspace: fail fast on a wrong bot token
+            identity = await self._client.auth_test()
+            log.info("Slack bot %s in team %s", identity.get("user_id"), identity.get("team"))
         if self._app_token:
             await self._start_socket_mode(self._app_token)
         else:
@@ -86,6 +97,9 @@ class SlackRuntime:
     async def _start_http(self) -> None:
         web_app = web.Application()
         web_app.router.add_post(EVENTS_PATH, self._handle_http)
+        if self._app.oauth_flow is not None:
+            web_app.router.add_get(INSTALL_PATH, self._install)
+            web_app.router.add_get(REDIRECT_PATH, self._oauth_redirect)
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, self._host, self._port).start()
@@ -100,14 +114,42 @@ class SlackRuntime:
         response = await self._app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
+    async def _install(self, request: web.Request) -> web.Response:
+        """The "Add to Slack" page (a fresh OAuth state, also set as a cookie)."""
+        assert self._app.oauth_flow is not None
+        answer = await self._app.oauth_flow.handle_installation(await to_bolt_request(request))
+        return await to_aiohttp_response(answer)
 
-def _bolt_app(client: AsyncWebClient, signing_secret: str | None) -> AsyncApp:
+    async def _oauth_redirect(self, request: web.Request) -> web.Response:
+        """Slack sends the installer back here: state checked, code exchanged, tokens kept."""
+        assert self._app.oauth_flow is not None
+        answer = await self._app.oauth_flow.handle_callback(await to_bolt_request(request))
+        return await to_aiohttp_response(answer)
+
+
+def _check_mode(
+    bot_token: str | None, app_token: str | None, signing_secret: str | None,
+    oauth: SlackOAuth | None, workspaces: Workspaces | None,
+) -> None:  # fmt: skip
+    if (not app_token or oauth) and not signing_secret:
+        # Without a secret anyone who finds the URL could run admin commands.
+        raise ValueError("Slack HTTP mode needs signing_secret (or use app_token)")
+    if oauth is None and not bot_token:
+        raise ValueError("Slack needs a bot token, or OAuth (client id and secret)")
+    if oauth is not None and workspaces is None:
+        raise ValueError("Slack OAuth needs the workspaces store (which channel is where)")
+
+
+def _bolt_app(
+    client: AsyncWebClient, signing_secret: str | None, oauth: SlackOAuth | None
+) -> AsyncApp:
     return AsyncApp(
         client=client,
         # Passed explicitly ("" in Socket Mode) so bolt never falls back to the environment.
         signing_secret=signing_secret or "",
         request_verification_enabled=True,  # signature + 5-minute timestamp window
         name="storywatch",
+        oauth_settings=oauth.settings() if oauth else None,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -14,6 +15,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.feed_checks import FollowUp
 from bot.services.ports import AdminCheckFailed, CommandContext, CommandPort, CommandReply
+from bot.services.workspaces import Workspace, Workspaces
+from bot.slack.files import shared_file
 from bot.slack.render import SlackMessage, render_reply
 
 log = logging.getLogger(__name__)
@@ -84,8 +87,8 @@ async def _is_workspace_admin(client: AsyncWebClient, user_id: str) -> bool:
 class SlackCommandHandlers:
     """Bolt listeners; bolt injects arguments by parameter name (ack, command, body, ...)."""
 
-    def __init__(self, commands: CommandPort) -> None:
-        self._commands = commands
+    def __init__(self, commands: CommandPort, workspaces: Workspaces | None = None) -> None:
+        self._commands, self._workspaces = commands, workspaces
         self._names = sorted(
             (name.lstrip("/") for name, _ in commands.command_list()), key=len, reverse=True
         )
@@ -97,9 +100,11 @@ class SlackCommandHandlers:
         app.action(re.compile(r".+"))(self.on_block_action)
 
     async def on_slash_command(
-        self, ack: Any, command: dict[str, Any], respond: Any, client: AsyncWebClient
-    ) -> None:
+        self, ack: Any, command: dict[str, Any], respond: Any, client: AsyncWebClient,
+        context: Any,
+    ) -> None:  # fmt: skip
         await ack()  # within Slack's 3 s; the answer follows through response_url
+        await self._seen(command["channel_id"], context)
 
         async def answer(reply: CommandReply) -> None:
             await _answer_ephemeral(respond, client, ctx, self._spelled(reply), replace=None)
@@ -119,6 +124,7 @@ class SlackCommandHandlers:
     ) -> None:
         if event.get("subtype") or not event.get("user"):
             return  # edits and bot echoes are not new commands
+        await self._seen(event["channel"], context)
         text = command_text(strip_mentions(event.get("text", ""), context.get("bot_user_id")))
 
         async def answer(reply: CommandReply) -> None:
@@ -133,6 +139,7 @@ class SlackCommandHandlers:
 
         later = FollowUp(answer)
         ctx = _context(client, event["channel"], event["user"], followup=later)
+        ctx = replace(ctx, attachment=shared_file(client, event.get("files")))
         try:
             await answer(await self._safely(self._commands.handle(ctx, text), spell=False))
         finally:
@@ -145,16 +152,28 @@ class SlackCommandHandlers:
         action: dict[str, Any],
         respond: Any,
         client: AsyncWebClient,
+        context: Any,
     ) -> None:
         await ack()
         container = body.get("container") or {}
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
+        await self._seen(channel, context)
         ctx = _context(client, channel, body["user"]["id"], body["user"].get("username"))
         data = action.get("value") or action.get("action_id", "")
         reply = await self._safely(self._commands.on_button(ctx, data))
         # A button inside an ephemeral answer (e.g. "Stop? Yes") is replaced by the outcome.
         replace = bool(container.get("is_ephemeral"))
         await _answer_ephemeral(respond, client, ctx, reply, replace=replace)
+
+    async def _seen(self, channel_id: str, context: Any) -> None:
+        """Remember the channel's workspace, so its alerts go out with that workspace's token."""
+        team = context.get("team_id") if context is not None else None
+        if self._workspaces is None or not team or not channel_id:
+            return
+        try:
+            await self._workspaces.seen(channel_id, Workspace(team, context.get("enterprise_id")))
+        except Exception:  # the command itself must still be answered
+            log.exception("could not remember the workspace of channel %s", channel_id)
 
     async def _safely(self, call: Awaitable[CommandReply], spell: bool = True) -> CommandReply:
         # The user is still waiting for an answer; a stack trace belongs in the log, not Slack.
@@ -166,7 +185,7 @@ class SlackCommandHandlers:
         return self._spelled(reply) if spell else reply
 
     def _spelled(self, reply: CommandReply) -> CommandReply:
-        return CommandReply(slack_spelling(reply.text, self._names), reply.buttons)
+        return replace(reply, text=slack_spelling(reply.text, self._names))
 
 
 def _context(

@@ -92,13 +92,23 @@ class SlackAuthError(TransientError):
     """Slack rejected the bot token itself; every delivery fails until the operator fixes it."""
 
 
-class SlackNotifier:
-    """Notifier for Slack over the Web API (chat.postMessage / chat.update)."""
+ClientFor = Callable[[str], Awaitable[AsyncWebClient]]  # channel id -> its workspace's client
 
-    def __init__(self, client: AsyncWebClient) -> None:
+
+class SlackNotifier:
+    """Notifier for Slack over the Web API (chat.postMessage / chat.update). With
+    `client_for`, each channel is written to with its own workspace's token."""
+
+    def __init__(self, client: AsyncWebClient, client_for: ClientFor | None = None) -> None:
         # The client must not retry on its own (slack-sdk's async default only retries
         # connection errors); our outbox retries, in order, after RateLimited/TransientError.
         self._client = client
+        self._client_for = client_for
+
+    async def _client_of(self, to: Address) -> AsyncWebClient:
+        if self._client_for is None:
+            return self._client
+        return await self._client_for(to.platform_id)
 
     async def send(self, to: Address, message: OutboundMessage) -> str:
         return await self._post(to, message, thread_ts=to.thread_id)
@@ -107,8 +117,10 @@ class SlackNotifier:
         return await self._post(to, message, thread_ts=parent)
 
     async def edit(self, to: Address, ref: str, message: OutboundMessage) -> str:
+        client = await self._client_of(to)
+
         async def update(rendered: SlackMessage) -> Any:
-            return await self._client.chat_update(
+            return await client.chat_update(
                 channel=to.platform_id, ts=ref, text=rendered.text, blocks=rendered.blocks
             )
 
@@ -116,8 +128,10 @@ class SlackNotifier:
         return str(response.get("ts") or ref)
 
     async def _post(self, to: Address, message: OutboundMessage, thread_ts: str | None) -> str:
+        client = await self._client_of(to)
+
         async def post(rendered: SlackMessage) -> Any:
-            return await self._client.chat_postMessage(
+            return await client.chat_postMessage(
                 channel=to.platform_id,
                 text=rendered.text,
                 blocks=rendered.blocks or None,

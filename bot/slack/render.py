@@ -160,8 +160,23 @@ def render_reply(reply: CommandReply) -> SlackMessage:
     """A command answer: escaped text, and its buttons as an actions block."""
     groups = pack(split_text(reply.text))[: MAX_BLOCKS - 2]
     blocks = [section("\n".join(group)) for group in groups]
+    if reply.file is not None:
+        blocks.extend(
+            _snippet(reply.file.data.decode("utf-8", "replace"), MAX_BLOCKS - 2 - len(blocks))
+        )
     blocks.extend(actions(reply.buttons))
     return neutralised(SlackMessage(escaped_clip(reply.text, FALLBACK_LIMIT), blocks))
+
+
+def _snippet(text: str, room: int) -> list[Block]:
+    """A file shown in the reply as preformatted sections (Slack: a snippet), cut with a note
+    when it is longer than a message can hold."""
+    lines = [escaped_clip(line, SNIPPET_LIMIT - 8) for line in text.splitlines()]
+    groups = pack(lines, SNIPPET_LIMIT - 8)
+    shown = [section("```" + "\n".join(g) + "```") for g in groups[: max(room - 1, 0)]]
+    if len(groups) > len(shown):
+        shown.append(context("Too long to show in full here; `storywatch opml export` prints it."))
+    return shown
 
 
 def _story_text(story: StoryView) -> str:

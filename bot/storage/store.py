@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 import orjson
 from sqlalchemy import and_, delete, event, insert, select, update
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.core.models import (
@@ -60,7 +61,7 @@ class SqlStore(FeedStore, RuleStore, OutboxStore, PollStore):
         self.engine = engine
 
     @classmethod
-    async def open(cls, url: str) -> SqlStore:
+    async def open(cls, url: str) -> Self:
         """Connect and apply migrations."""
         store = cls(make_engine(url))
         await migrate(store.engine)
@@ -154,21 +155,25 @@ class SqlStore(FeedStore, RuleStore, OutboxStore, PollStore):
         self, platform: str, platform_id: str, thread_id: str | None, user_id: str, now: datetime
     ) -> Chat:
         existing = await self.chat_by_platform(platform, platform_id)
-        async with self.engine.begin() as conn:
-            if existing is None:
-                await conn.execute(
-                    insert(t.chats).values(
-                        platform=platform,
-                        platform_id=platform_id,
-                        thread_id=thread_id,
-                        active=True,
-                        settings=ChatSettings().to_json(),
-                        created_by=user_id,
-                        created_at=now,
-                        last_digest_at=now,
+        if existing is None:
+            try:
+                async with self.engine.begin() as conn:
+                    await conn.execute(
+                        insert(t.chats).values(
+                            platform=platform,
+                            platform_id=platform_id,
+                            thread_id=thread_id,
+                            active=True,
+                            settings=ChatSettings().to_json(),
+                            created_by=user_id,
+                            created_at=now,
+                            last_digest_at=now,
+                        )
                     )
-                )
-            else:
+            except IntegrityError:  # a concurrent first command of this chat subscribed it
+                existing = await self.chat_by_platform(platform, platform_id)
+        if existing is not None:
+            async with self.engine.begin() as conn:
                 await conn.execute(
                     update(t.chats)
                     .where(t.chats.c.id == existing.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from telegram import Bot, Chat, Message, ReplyParameters, Update, User
@@ -13,7 +14,14 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.services.feed_checks import FollowUp
-from bot.services.ports import AdminCheckFailed, CommandContext, CommandPort, CommandReply
+from bot.services.ports import (
+    AdminCheckFailed,
+    Attachment,
+    CommandContext,
+    CommandPort,
+    CommandReply,
+)
+from bot.telegram.files import CAPTION_LIMIT, IMPORT, attachment, send_file, wants_import
 from bot.telegram.render import PARSE_MODE, render_reply
 
 log = logging.getLogger(__name__)
@@ -107,8 +115,18 @@ async def send_reply(
     bot: Bot, chat_id: int, reply: CommandReply, thread: int | None, answer_to: int | None
 ) -> None:
     """Send a command reply into the same chat and topic, quoting what it answers."""
-    if not reply.text.strip():
+    if reply.file is not None and len(reply.text) <= CAPTION_LIMIT:
+        await send_file(bot, chat_id, reply.file, reply.text, thread)
         return
+    if reply.text.strip():
+        await _send_text(bot, chat_id, reply, thread, answer_to)
+    if reply.file is not None:
+        await send_file(bot, chat_id, reply.file, "", thread)
+
+
+async def _send_text(
+    bot: Bot, chat_id: int, reply: CommandReply, thread: int | None, answer_to: int | None
+) -> None:
     out = render_reply(reply)
     for index, chunk in enumerate(out.chunks):
         quote = answer_to if index == 0 else None
@@ -135,6 +153,7 @@ class TelegramHandlers:
         new_posts = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
         app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self.on_migrate))
         app.add_handler(MessageHandler(new_posts & filters.COMMAND, self.on_command))
+        app.add_handler(MessageHandler(new_posts & filters.Document.ALL, self.on_document))
         app.add_handler(CallbackQueryHandler(self.on_button))
         private_other = (
             filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL
@@ -143,12 +162,30 @@ class TelegramHandlers:
         app.add_error_handler(self.on_error)
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message, chat = update.effective_message, update.effective_chat
-        if message is None or chat is None or message.text is None:
+        message = update.effective_message
+        if message is None or message.text is None:
             return
         text = command_text(message.text, context.bot.username)
-        if text is None:
-            return  # addressed to another bot in the same group
+        if text is not None:  # else addressed to another bot in the same group
+            await self._command(update, context, text)
+
+    async def on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An OPML file for /import: captioned /import, or a reply to our prompt."""
+        message = update.effective_message
+        if message is None or message.document is None:
+            return
+        caption = command_text(message.caption or "", context.bot.username)
+        if wants_import(message, context.bot.id, caption):
+            file = attachment(context.bot, message.document)
+            await self._command(update, context, caption or IMPORT, file)
+
+    async def _command(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
+        file: Attachment | None = None,
+    ) -> None:  # fmt: skip
+        message, chat = update.effective_message, update.effective_chat
+        if message is None or chat is None:
+            return
         thread, bot = topic_of(message), context.bot
 
         async def answer(reply: CommandReply) -> None:
@@ -156,6 +193,7 @@ class TelegramHandlers:
 
         later = FollowUp(answer)
         ctx = context_for(bot, chat, message.from_user, message.sender_chat, thread, later)
+        ctx = replace(ctx, attachment=file)
         try:
             reply = await self._commands.handle(ctx, text)
         except Exception:

@@ -13,7 +13,7 @@ from bot.settings import Settings
 from bot.storage.store import SqlStore
 
 
-async def _find_chat(store: SqlStore, key: str) -> Chat | None:
+async def find_chat(store: SqlStore, key: str) -> Chat | None:
     if ":" in key:
         platform, _, platform_id = key.partition(":")
         return await store.chat_by_platform(platform, platform_id)
@@ -25,7 +25,7 @@ async def _preview(settings: Settings, key: str) -> int:
     ensure_sqlite_dir(settings.database_url)
     store = await SqlStore.open(settings.database_url)
     try:
-        chat = await _find_chat(store, key)
+        chat = await find_chat(store, key)
         if chat is None:
             print(
                 f"no active chat {key!r} (use its number or PLATFORM:PLATFORM_ID)", file=sys.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import itertools
@@ -21,6 +22,8 @@ SIGNING_SECRET = "fake-signing-secret"
 TEAM_ID = "T0FAKE"
 BOT_USER_ID = "U0BOT"
 APP_ID = "A0STORY"
+CLIENT_ID = "1111.2222"
+CLIENT_SECRET = "fake-client-secret-0123456789"
 
 
 @dataclass
@@ -34,6 +37,7 @@ class SlackPost:
     thread_ts: str | None = None
     user: str | None = None  # ephemeral recipient
     params: dict[str, Any] = field(default_factory=dict)
+    token: str = ""  # the bot token it was posted with (which workspace's)
 
     @property
     def shown(self) -> str:
@@ -53,6 +57,8 @@ class FakeSlackApi:
 
     def __init__(self, *, bot_token: str = BOT_TOKEN, app_token: str = APP_TOKEN) -> None:
         self.bot_token, self.app_token = bot_token, app_token
+        self.teams: dict[str, str] = {bot_token: TEAM_ID}  # valid bot token -> its team
+        self._grants: dict[str, dict[str, Any]] = {}  # OAuth code -> oauth.v2.access answer
         self.calls: list[tuple[str, dict[str, Any]]] = []  # every API call: (method, params)
         self.posted: list[SlackPost] = []  # chat.postMessage, in order
         self.updated: list[SlackPost] = []  # chat.update, in order
@@ -61,6 +67,8 @@ class FakeSlackApi:
         self.acks: dict[str, dict[str, Any]] = {}  # Socket Mode acks by envelope_id
         self.users: dict[str, dict[str, Any]] = {}
         self.archived: set[str] = set()
+        self.files: dict[str, bytes] = {}  # shared files, downloadable with a bot token
+        self.downloads: list[str] = []  # file ids the bot downloaded
         self._failures: dict[str, list[_Failure]] = defaultdict(list)
         self._messages: dict[tuple[str, str], SlackPost] = {}
         self._ts_counter: dict[str, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
@@ -76,6 +84,7 @@ class FakeSlackApi:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{hook}", self._response_url)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/files/{file_id}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
@@ -110,6 +119,14 @@ class FakeSlackApi:
 
     def delete_message(self, channel: str, ts: str) -> None:
         self._messages.pop((channel, ts), None)
+
+    def share_file(self, data: bytes, name: str = "feeds.opml") -> dict[str, Any]:
+        """A file as an event's `files` entry lists it (url_private_download on this fake)."""
+        file_id = f"F{next(self._ids):06d}"
+        self.files[file_id] = data
+        url = f"{self.root}/files/{file_id}"
+        return {"id": file_id, "name": name, "size": len(data), "url_private": url,
+                "url_private_download": url, "filetype": "xml"}  # fmt: skip
 
     def response_url(self) -> str:
         return f"{self.root}/response/{next(self._ids)}"
@@ -157,13 +174,51 @@ class FakeSlackApi:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
             body = {"ok": False, "error": failure.error}
             return web.json_response(body, status=failure.status, headers=headers)
-        wanted = self.app_token if method == "apps.connections.open" else self.bot_token
-        if token != wanted:
+        if method == "oauth.v2.access":
+            return web.json_response(self._oauth_access(params, token))
+        valid = token == self.app_token if method == "apps.connections.open" else (
+            token in self.teams)  # fmt: skip
+        if not valid:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         handler = _METHODS.get(method)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
+        params["_token"] = token
         return web.json_response(handler(self, params))
+
+    def _oauth_access(self, params: dict[str, Any], basic: str) -> dict[str, Any]:
+        """oauth.v2.access: client id and secret as HTTP Basic auth, a code used once."""
+        if basic != f"basic:{CLIENT_ID}:{CLIENT_SECRET}":
+            return {"ok": False, "error": "invalid_client_id"}
+        answer = self._grants.pop(str(params.get("code")), None)
+        if answer is None:
+            return {"ok": False, "error": "invalid_code"}
+        self.teams[answer["access_token"]] = answer["team"]["id"]
+        return answer
+
+    async def _file(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self.bot_tokens() or file_id not in self.files:
+            return web.Response(status=404, text="not found")  # Slack answers a login page
+        self.downloads.append(file_id)
+        return web.Response(body=self.files[file_id])
+
+    def bot_tokens(self) -> set[str]:
+        return set(self.teams)
+
+    def grant(self, code: str, team_id: str, token: str, *, user_id: str = "U0INSTALLER") -> None:
+        """An installer approved the app in `team_id`: `code` exchanges once for `token`."""
+        self._grants[code] = {
+            "ok": True, "app_id": APP_ID, "authed_user": {"id": user_id},
+            "scope": "commands,chat:write,app_mentions:read,users:read,files:read",
+            "token_type": "bot", "access_token": token, "bot_user_id": f"UB{team_id}",
+            "team": {"id": team_id, "name": f"Team {team_id}"}, "enterprise": None,
+            "is_enterprise_install": False,
+        }  # fmt: skip
+
+    def revoke(self, token: str) -> None:
+        self.teams.pop(token, None)
 
     async def _response_url(self, request: web.Request) -> web.Response:
         self.responses.append({"hook": request.match_info["hook"], **(await request.json())})
@@ -233,7 +288,7 @@ class FakeSlackApi:
             "url": "https://fake.slack.test/",
             "team": "Fake Team",
             "user": "storywatch",
-            "team_id": TEAM_ID,
+            "team_id": self.teams.get(str(params.get("_token")), TEAM_ID),
             "user_id": BOT_USER_ID,
             "bot_id": "B0BOT",
         }
@@ -266,7 +321,10 @@ async def _params(request: web.Request) -> dict[str, Any]:
 
 
 def _token(request: web.Request, params: dict[str, Any]) -> str:
+    """The Bearer token, or "basic:ID:SECRET" for HTTP Basic auth (oauth.v2.access)."""
     header = request.headers.get("Authorization", "")
+    if header.startswith("Basic "):
+        return "basic:" + base64.b64decode(header.removeprefix("Basic ")).decode()
     return header.removeprefix("Bearer ").strip() or str(params.get("token", ""))
 
 
@@ -279,6 +337,7 @@ def _post(params: dict[str, Any], ts: str) -> SlackPost:
         thread_ts=params.get("thread_ts"),
         user=params.get("user"),
         params=params,
+        token=str(params.get("_token", "")),
     )
 
 
@@ -313,12 +372,13 @@ def signed_headers(
 
 
 def slash_command(
-    text: str, response_url: str, *, channel_id: str = "C0NEWS", user_id: str = "U0ALICE"
-) -> dict[str, str]:
+    text: str, response_url: str, *, channel_id: str = "C0NEWS", user_id: str = "U0ALICE",
+    team_id: str = TEAM_ID,
+) -> dict[str, str]:  # fmt: skip
     """A /storywatch payload (form fields over HTTP, the envelope payload in Socket Mode)."""
     return {
         "token": "deprecated-verification-token",
-        "team_id": TEAM_ID,
+        "team_id": team_id,
         "team_domain": "fake",
         "channel_id": channel_id,
         "channel_name": "news",
@@ -363,7 +423,12 @@ def block_action(
 
 
 def app_mention(
-    text: str, *, channel_id: str = "C0NEWS", user_id: str = "U0ALICE", thread_ts: str | None = None
+    text: str,
+    *,
+    channel_id: str = "C0NEWS",
+    user_id: str = "U0ALICE",
+    thread_ts: str | None = None,
+    files: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """An Events API callback for "@storywatch <text>"."""
     event = {
@@ -376,6 +441,8 @@ def app_mention(
     }
     if thread_ts:
         event["thread_ts"] = thread_ts
+    if files:
+        event["files"] = files
     return {
         "token": "x",
         "team_id": TEAM_ID,
@@ -385,3 +452,13 @@ def app_mention(
         "event_id": "Ev0001",
         "event_time": 1700000002,
     }
+
+
+def workspace_event(kind: str, team_id: str, **event: Any) -> dict[str, Any]:
+    """An Events API callback about the app itself (app_uninstalled, tokens_revoked)."""
+    return {
+        "token": "x", "team_id": team_id, "api_app_id": APP_ID,
+        "event": {"type": kind, **event}, "type": "event_callback",
+        "event_id": f"Ev{kind}{team_id}", "event_time": int(time.time()),
+        "authorizations": [{"team_id": team_id, "enterprise_id": None, "is_bot": True}],
+    }  # fmt: skip

@@ -159,6 +159,8 @@ class FakeBotApi:
         self.answered_callbacks: list[str] = []
         self.commands: list[dict[str, Any]] = []
         self.webhook: dict[str, Any] | None = None
+        self.documents: list[SentDocument] = []  # sendDocument, in order
+        self.files: dict[str, bytes] = {}  # file_id -> content, downloadable by the bot
         self.chats = _Chats()
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -178,6 +180,7 @@ class FakeBotApi:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
         app.router.add_get("/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         app.router.add_post("/_fake/updates", self._push_from_http)
         app.router.add_post("/_fake/message", self._push_message_from_http)
         app.router.add_get("/_fake/sent", self._sent_over_http)
@@ -230,6 +233,36 @@ class FakeBotApi:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         kind = "channel_post" if self.chats.type_of(chat_id) == "channel" else "message"
         self.push_update({kind: message})
+        return message
+
+    def push_document(
+        self, chat_id: int, data: bytes, name: str, *, caption: str | None = None,
+        reply_to: int | None = None, user_id: int = 1001, size: int | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Queue a user's document (a file sent with an optional caption or as a reply)."""
+        file_id = f"file{next(self._update_ids)}"
+        self.files[file_id] = data
+        document = {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_name": name,
+            "mime_type": "text/x-opml",
+            "file_size": len(data) if size is None else size,
+        }
+        message = self._message(chat_id, None, user_id, document=document)
+        if caption is not None:
+            message["caption"] = caption
+            if caption.startswith("/"):
+                length = len(caption.split()[0])
+                message["caption_entities"] = [{"type": "bot_command", "offset": 0,
+                                                "length": length}]  # fmt: skip
+        if reply_to is not None:
+            text, _ = self.chats.texts.get((chat_id, reply_to), ("", None))
+            message["reply_to_message"] = {
+                "message_id": reply_to, "date": int(time.time()), "text": text,
+                "chat": self.chats.chat_json(chat_id), "from": self.bot_user,
+            }  # fmt: skip
+        self.push_update({"message": message})
         return message
 
     def push_migration(self, old_chat_id: int, new_chat_id: int) -> None:
@@ -365,6 +398,36 @@ class FakeBotApi:
             )
         return self._record(self.edits, "editMessageText", params["message_id"], params)
 
+    async def _api_getFile(self, params: dict[str, Any]) -> Any:
+        file_id = params["file_id"]
+        if file_id not in self.files:
+            raise _Refused(ApiError(400, "Bad Request: invalid file_id"))
+        size = len(self.files[file_id])
+        return {"file_id": file_id, "file_unique_id": file_id, "file_size": size,
+                "file_path": f"documents/{file_id}.opml"}  # fmt: skip
+
+    async def _api_sendDocument(self, params: dict[str, Any]) -> Any:
+        upload = params.get("document")
+        if isinstance(upload, str) and upload.startswith("attach://"):
+            upload = params.get(upload.removeprefix("attach://"))
+        if not isinstance(upload, SentFile):
+            raise _Refused(ApiError(400, "Bad Request: there is no document in the request"))
+        chat_id = params["chat_id"]
+        message_id = self.chats.new_message_id(chat_id)
+        self.documents.append(SentDocument(chat_id, upload.name, upload.data,
+                                           params.get("caption")))  # fmt: skip
+        document = {"file_id": f"sent{message_id}", "file_unique_id": f"sent{message_id}"}
+        return {"message_id": message_id, "date": int(time.time()), "document": document,
+                "chat": self.chats.chat_json(chat_id), "from": self.bot_user}  # fmt: skip
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        file_id = request.match_info["path"].rsplit("/", 1)[-1].removesuffix(".opml")
+        if file_id not in self.files:
+            return web.Response(status=404)
+        return web.Response(body=self.files[file_id])
+
     async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
         self.answered_callbacks.append(params["callback_query_id"])
         return True
@@ -484,13 +547,38 @@ class _Refused(Exception):
 
 
 async def _params(request: web.Request) -> dict[str, Any]:
-    """Bot API parameters from a JSON, urlencoded or multipart body (or the query string)."""
+    """Bot API parameters from a JSON, urlencoded or multipart body (or the query string);
+    an uploaded file becomes a SentFile."""
     if request.content_type == "application/json":
         raw: dict[str, Any] = dict(await request.json())
     else:
-        raw = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        raw = {k: _field(v) for k, v in (await request.post()).items()}
     raw |= dict(request.query)
     return {key: _decode(key, value) for key, value in raw.items()}
+
+
+@dataclass(frozen=True)
+class SentFile:
+    """A file part of a multipart request."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class SentDocument:
+    """A document the bot sent (sendDocument)."""
+
+    chat_id: int
+    name: str
+    data: bytes
+    caption: str | None
+
+
+def _field(value: Any) -> Any:
+    if isinstance(value, web.FileField):
+        return SentFile(value.filename, value.file.read())
+    return value
 
 
 def _decode(key: str, value: Any) -> Any:

@@ -42,7 +42,10 @@ async def test_one_story_reaches_a_telegram_chat_and_a_slack_channel(tmp_path: P
                 telegram.push_message(42, "/watch S-400", user_id=42)
                 await telegram.wait_for(lambda: telegram.messages_to(42))
                 slack.set_user("U0ALICE", is_admin=True)
-                assert await SlackUser(slack, port).command("watch S-400") == "Watching #1: S-400"
+                assert (
+                    await SlackUser(slack, port).command("watch S-400")
+                    == "Watching #1: S-400\nNothing in the last 72 h yet."
+                )
 
                 fresh = replace(MEETING_A, published=datetime.now(UTC))  # real clock: news now
                 feeds.set("/a.xml", rss("Outlet A", [fresh]))

@@ -105,7 +105,10 @@ async def test_admin_watches_a_topic_gets_one_alert_and_mutes_it(tmp_path: Path)
         api.set_user("U0ALICE", is_admin=True)
         alice = SlackUser(api, port)
         assert (await alice.command("start")).startswith("Welcome to storywatch")
-        assert await alice.command("watch S-400") == "Watching #1: S-400"
+        assert (
+            await alice.command("watch S-400")
+            == "Watching #1: S-400\nNothing in the last 72 h yet."
+        )
         publish(feeds)
         await app.poller.poll_once()
         await app.deliverer.drain()
@@ -151,8 +154,13 @@ async def test_watch_then_a_tab_or_newline_works_and_a_nul_is_refused(tmp_path: 
         api.set_user("U0ALICE", is_admin=True)
         alice = SlackUser(api, port)
         await alice.command("start")
-        assert await alice.command("watch\tS-400") == "Watching #1: S-400"
-        assert await alice.command("watch\nF-35") == "Watching #2: F-35"
+        assert (
+            await alice.command("watch\tS-400")
+            == "Watching #1: S-400\nNothing in the last 72 h yet."
+        )
+        assert (
+            await alice.command("watch\nF-35") == "Watching #2: F-35\nNothing in the last 72 h yet."
+        )
         refusal = await alice.command("watch a\x00b")
         assert refusal.startswith("That contains a control character (U+0000)")
         assert (await alice.command("watchlist")).endswith("#1  S-400\n#2  F-35")

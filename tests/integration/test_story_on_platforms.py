@@ -137,7 +137,10 @@ async def test_slack_alert_then_update_then_thread(tmp_path: Path) -> None:
         port = free_port()
         async with running_bot(tmp_path, feeds, **slack_settings(api, port)) as app:
             api.set_user("U0ALICE", is_admin=True)
-            assert await SlackUser(api, port).command("watch S-400") == "Watching #1: S-400"
+            assert (
+                await SlackUser(api, port).command("watch S-400")
+                == "Watching #1: S-400\nNothing in the last 72 h yet."
+            )
             feeds.set("/a.xml", rss("Outlet A", [A]))
             await poll_and_deliver(app)
             [alert] = api.posted

@@ -96,7 +96,10 @@ async def telegram_bot(tmp_path: Path, **extra: Any) -> AsyncIterator[World]:
 async def test_user_watches_gets_one_alert_and_mutes_it(tmp_path: Path) -> None:
     async with telegram_bot(tmp_path) as world:
         assert (await world.say(USER, "/start")).startswith("Welcome to storywatch")
-        assert await world.say(USER, "/watch S-400") == "Watching #1: S-400"
+        assert (
+            await world.say(USER, "/watch S-400")
+            == "Watching #1: S-400\nNothing in the last 72 h yet."
+        )
         world.publish()
         await world.app.poller.poll_once()
         await world.app.deliverer.drain()
@@ -123,7 +126,10 @@ async def test_group_member_cannot_configure_but_an_admin_can(tmp_path: Path) ->
 
         assert (await world.say(GROUP, "/start", USER)).startswith("Only chat admins")
         assert (await world.say(GROUP, "/start@storywatch_bot", ADMIN)).startswith("Welcome")
-        assert await world.say(GROUP, "/watch S-400", ADMIN) == "Watching #1: S-400"
+        assert (
+            await world.say(GROUP, "/watch S-400", ADMIN)
+            == "Watching #1: S-400\nNothing in the last 72 h yet."
+        )
         assert (await world.say(GROUP, "/watchlist", USER)).endswith("#1  S-400")
 
 
@@ -131,7 +137,10 @@ async def test_migrated_group_keeps_its_watchlist_under_the_new_id(tmp_path: Pat
     async with telegram_bot(tmp_path) as world:
         world.api.set_member(-4001, USER, "creator")
         assert (await world.say(-4001, "/start")).startswith("Welcome")
-        assert await world.say(-4001, "/watch S-400") == "Watching #1: S-400"
+        assert (
+            await world.say(-4001, "/watch S-400")
+            == "Watching #1: S-400\nNothing in the last 72 h yet."
+        )
         world.api.push_migration(-4001, GROUP)
 
         # Updates are handled in order, so this answer comes after the migration.
@@ -173,8 +182,14 @@ async def test_flood_limit_delays_the_alert_without_losing_it(tmp_path: Path) ->
 async def test_watch_then_a_newline_or_tab_works_like_a_space(tmp_path: Path) -> None:
     async with telegram_bot(tmp_path) as world:
         await world.say(USER, "/start")
-        assert await world.say(USER, "/watch\nS-400") == "Watching #1: S-400"
-        assert await world.say(USER, "/watch@storywatch_bot\tF-35") == "Watching #2: F-35"
+        assert (
+            await world.say(USER, "/watch\nS-400")
+            == "Watching #1: S-400\nNothing in the last 72 h yet."
+        )
+        assert (
+            await world.say(USER, "/watch@storywatch_bot\tF-35")
+            == "Watching #2: F-35\nNothing in the last 72 h yet."
+        )
         refusal = await world.say(USER, "/watch a\x00b")
         assert refusal.startswith("That contains a control character (U+0000)")
         assert (await world.say(USER, "/watchlist")).endswith("#1  S-400\n#2  F-35")

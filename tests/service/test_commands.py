@@ -8,6 +8,7 @@ import pytest
 from support import SettableClock
 
 from bot.services.commands import CommandService
+from bot.services.feed_checks import FeedProbe
 from bot.services.ports import CommandContext
 from bot.services.rulebook import RuleBook
 from bot.storage.store import SqlStore
@@ -18,9 +19,9 @@ class Checks:
 
     def __init__(self) -> None:
         self.urls: list[str] = []
-        self.answer: tuple[str | None, str | None] = ("Example feed", None)
+        self.answer = FeedProbe("Example feed", items=3, newest="Newest headline")
 
-    async def __call__(self, url: str) -> tuple[str | None, str | None]:
+    async def __call__(self, url: str) -> FeedProbe:
         self.urls.append(url)
         return self.answer
 
@@ -108,11 +109,11 @@ async def test_settings_commands_show_in_status(service: tuple) -> None:
 
 async def test_addfeed_refuses_a_bad_feed_with_the_reason(service: tuple) -> None:
     commands, _, checks = service
-    checks.answer = (None, "not a feed: looks like an HTML page")
+    checks.answer = FeedProbe(error="not a feed: looks like an HTML page")
     reply = (await commands.handle(ctx(), "/addfeed http://example.org/page")).text
     assert reply == "Could not add that feed: not a feed: looks like an HTML page"
     assert "(added here)" not in (await commands.handle(ctx(), "/feeds")).text
-    checks.answer = ("Example feed", None)
+    checks.answer = FeedProbe("Example feed", items=3, newest="Newest headline")
     assert "Added feed" in (await commands.handle(ctx(), "/addfeed http://example.org/rss")).text
     assert "Example feed (added here)" in (await commands.handle(ctx(), "/feeds")).text
 

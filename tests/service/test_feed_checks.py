@@ -10,7 +10,7 @@ import pytest
 from support import SettableClock
 
 from bot.services.commands import CommandService
-from bot.services.feed_checks import FeedChecks
+from bot.services.feed_checks import FeedChecks, FeedProbe
 from bot.services.ports import CommandContext, CommandReply
 from bot.services.rulebook import RuleBook
 from bot.storage.store import SqlStore
@@ -23,11 +23,13 @@ class GatedChecks:
         self.gates: dict[str, asyncio.Event] = {}
         self.started: asyncio.Queue[str] = asyncio.Queue()
 
-    async def __call__(self, url: str) -> tuple[str | None, str | None]:
+    async def __call__(self, url: str) -> FeedProbe:
         gate = self.gates.setdefault(url, asyncio.Event())
         self.started.put_nowait(url)
         await gate.wait()
-        return (None, "HTTP 404 from feeds.example") if "missing" in url else ("Feed " + url, None)
+        if "missing" in url:
+            return FeedProbe(error="HTTP 404 from feeds.example")
+        return FeedProbe("Feed " + url, items=2, newest="Latest " + url)
 
 
 class Chat:

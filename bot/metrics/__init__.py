@@ -1,0 +1,1 @@
+"""Operators' view: Prometheus metrics at /metrics and a health check at /healthz."""
