@@ -101,10 +101,18 @@ class Weigher:
 def link(arrival: Arrival, member: Member, weigh: Weigher) -> Link:
     """The evidence that `arrival` and `member` report the same event, term by term."""
     f = arrival.features
-    title_shared = weigh.mass(x for x in member.title if x in f.title)
-    cross_shared = weigh.mass(x for x in member.lead if x in f.title)
-    cross_shared += weigh.mass(x for x in member.title if x in f.lead)
-    lead_shared = weigh.mass(x for x in member.lead if x in f.lead)
+    title_shared = cross_shared = lead_shared = 0.0
+    weight = weigh.weight
+    for x in member.title:  # one pass per side: this runs for every report compared
+        if x in f.title:
+            title_shared += weight(x)
+        elif x in f.lead:
+            cross_shared += weight(x)
+    for x in member.lead:
+        if x in f.title:
+            cross_shared += weight(x)
+        elif x in f.lead:
+            lead_shared += weight(x)
     shared = title_shared + _LEAD * cross_shared + _BOTH_LEADS * lead_shared
     # The member's own mass as it was when it arrived: close enough, and free.
     coverage = min(1.0, shared / (weigh.own or 1.0), shared / (member.mass or 1.0))

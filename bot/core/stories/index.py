@@ -17,7 +17,7 @@ from bot.core.stories.state import Member, StoryState
 from bot.core.stories.summary import clean_sentences, representative_headline, summarize
 from bot.core.urls import url_key
 
-STORY_CANDIDATES = 24  # stories the model scores per article, strongest report first
+STORY_CANDIDATES = 12  # stories the model scores per article, strongest report first
 MIN_STRENGTH = 0.5  # less shared than one rare-ish headline word: never the same event
 _VIEW_CACHE = 4096  # recently active stories whose view is kept until they change
 

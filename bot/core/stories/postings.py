@@ -9,7 +9,7 @@ from bot.core.stories.state import Member
 
 PROBES = 12  # rarest terms of the article used to look up reports
 POSTING_CAP = 400  # a term more live reports share than this finds nothing in particular
-LINK_CANDIDATES = 32  # reports compared in full per article
+LINK_CANDIDATES = 20  # reports compared in full per article
 _SHORT = 32  # postings this short drop a report at once; longer ones at 2^k sizes
 
 
