@@ -108,3 +108,33 @@ async def test_sigkill_during_a_poll_neither_loses_nor_repeats_the_article(
     finally:
         await bot.stop()
     assert_every_chat_got_the_alert_once_or_twice(api, tmp_path)
+
+
+def outbox_statuses(tmp: Path) -> list[str]:
+    with sqlite3.connect(tmp / "bot.db") as conn:
+        return [row[0] for row in conn.execute("SELECT status FROM outbox ORDER BY id")]
+
+
+async def test_a_clean_stop_lets_the_messages_in_flight_finish_so_none_comes_twice(
+    api: FakeBotApi, feeds: FeedServer, tmp_path: Path
+) -> None:
+    """SIGTERM (a deploy, `docker stop`) while alerts are on their way: the bot waits for the
+    platform's answers and marks them sent before it exits. (It used to cancel them: each one
+    the platform had taken went out a second time after the restart; and closing the database
+    under a round being cancelled could leave the process hanging until SIGKILL.)"""
+    bot = crash_bot(tmp_path, api, feeds.url("/a.xml"))
+    try:
+        await _subscribe_everyone(api, bot)
+        answers = api.hold("sendMessage")  # the platform is slow to answer
+        feeds.set("/a.xml", rss("Outlet A", [NEWS]))
+        await api.wait_for(lambda: any(HEADLINE in c.get("text", "") for c in
+                                       api.calls_of("sendMessage")), timeout=60)  # fmt: skip
+        assert bot.process is not None
+        bot.process.terminate()
+        answers.set()  # the answers come after the SIGTERM
+        await bot.stop()
+        assert bot.process.returncode == 0
+    finally:
+        await bot.stop()
+    assert all(alerts(api, chat) == 1 for chat in CHATS), {c: alerts(api, c) for c in CHATS}
+    assert outbox_statuses(tmp_path) == ["sent"] * len(CHATS)  # nothing left to send again
