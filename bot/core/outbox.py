@@ -151,14 +151,19 @@ class SourcesPlan(StrEnum):
 
     QUEUE = "queue"  # no alert for this chat: the edit row stands alone
     REWRITE_ALERT = "rewrite_alert"  # the alert still waits: it will show the sources itself
-    QUEUE_EDIT = "queue_edit"  # the alert is out (or over): queue an edit of it
+    QUEUE_EDIT = "queue_edit"  # the alert is out, on its way, or over: queue an edit of it
 
 
-def sources_plan(alert_status: OutboxStatus | None) -> SourcesPlan:
-    """Edit the waiting alert in place, or queue an edit, or queue the message as it is."""
+def sources_plan(alert_status: OutboxStatus | None, *, in_flight: bool = False) -> SourcesPlan:
+    """Edit the waiting alert in place, or queue an edit, or queue the message as it is.
+
+    An alert being sent right now (`in_flight`: claimed, not yet marked) is not waiting any
+    more: it goes out with the text it was claimed with, so only an edit after it can show
+    the new sources.
+    """
     if alert_status is None:
         return SourcesPlan.QUEUE
-    if alert_status in WAITING:
+    if alert_status in WAITING and not in_flight:
         return SourcesPlan.REWRITE_ALERT
     return SourcesPlan.QUEUE_EDIT
 

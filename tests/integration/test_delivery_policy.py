@@ -1,16 +1,19 @@
-"""Delivery policy end to end: quiet hours fold, digest mode, mute across restarts, pause."""
+"""Delivery policy end to end: quiet hours fold, digest mode, mute across restarts, pause,
+and a second outlet reported while the alert is on its way."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 from feedserver import FeedServer
+from support import RecordingNotifier
 from world import DEVELOPMENT, MEETING_A, MEETING_B, T0, UNRELATED, World, ask
 
-from bot.core.models import AlertMessage, DigestMessage, NoticeMessage
-from bot.services.ports import CommandContext
+from bot.core.models import AlertMessage, DigestMessage, NoticeMessage, OutboundMessage
+from bot.services.ports import Address, CommandContext
 
 
 @pytest.fixture
@@ -108,3 +111,47 @@ async def test_pause_holds_everything_until_resume(world: World) -> None:
     assert "1 held message" in await ask(world.app, "/resume")
     await world.app.deliverer.drain()
     assert [d.action for d in world.notifier.delivered] == ["send"]
+
+
+class SlowToAnswer(RecordingNotifier):
+    """A platform that takes a new message, then answers only when told to."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived, self.answer = asyncio.Event(), asyncio.Event()
+
+    async def send(self, to: Address, message: OutboundMessage) -> str:
+        self.arrived.set()
+        await self.answer.wait()
+        return await super().send(to, message)
+
+
+async def test_a_second_outlet_reported_while_the_alert_is_sent_reaches_the_alert(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The alert was being sent when the next poll found a second outlet: the poll used to
+    rewrite the alert's stored text (as if it were still waiting), the send then marked it
+    sent with the old text, and the chat never learnt of the second outlet."""
+    monkeypatch.setenv("STORYWATCH_POLL_INTERVAL_MINUTES", "0.01")  # the next poll within seconds
+    with FeedServer() as server:
+        world = World(server, database_url)
+        world.notifier = platform = SlowToAnswer()
+        app = await world.start()
+        try:
+            await ask(app, "/watch S-400")
+            world.publish("a", MEETING_A)
+            await app.poller.poll_once()
+            sending = asyncio.create_task(app.deliverer.deliver_once())
+            await asyncio.wait_for(platform.arrived.wait(), 5)  # the alert is on its way
+            world.publish("b", MEETING_B)
+            world.clock.advance(seconds=1)
+            await app.poller.poll_once()
+            platform.answer.set()
+            await sending
+            await app.deliverer.drain()
+        finally:
+            await world.stop()
+    alert, edit = platform.delivered
+    assert (alert.action, edit.action, edit.ref) == ("send", "edit", alert.ref)
+    assert isinstance(edit.message, AlertMessage)
+    assert [s.name for s in edit.message.story.sources] == ["Outlet A", "Outlet B"]
