@@ -124,12 +124,11 @@ def assert_inboxes(
         assert mine and all(row.status == "sent" for row in mine), (inbox.chat, mine)
         expected = markers(inbox.rule, reports)
         said = [_marker(m, expected) for m in inbox.received]
-        distinct = [s for i, s in enumerate(said) if i == 0 or said[i - 1] != s]
         # A copy follows its first right away: the chat's next message waits behind it.
-        assert distinct == expected, f"{inbox.chat} ({inbox.rule}) received {said}"
-        copies = len(said) - len(distinct)
-        assert copies <= in_flight[inbox.chat], (
-            f"{inbox.chat}: {copies} repeated messages, {in_flight[inbox.chat]} were in flight"
+        assert _distinct(said) == expected, f"{inbox.chat} ({inbox.rule}) received {said}"
+        repeated = copies(inbox, reports)
+        assert repeated <= in_flight[inbox.chat], (
+            f"{inbox.chat}: {repeated} repeated messages, {in_flight[inbox.chat]} were in flight"
         )
         by_ref = {m.ref: m for m in inbox.received}
         planned = [row for row in mine if row.kind in ("alert", "update")]
@@ -137,6 +136,16 @@ def assert_inboxes(
                   for row in planned]  # fmt: skip
         assert marked == expected, f"{inbox.chat}: planned {marked}, in this order"
         _assert_threads_and_edits(inbox, mine)
+
+
+def copies(inbox: Inbox, reports: list[Report]) -> int:
+    """How many messages the chat received a second (third …) time in a row."""
+    said = [_marker(m, markers(inbox.rule, reports)) for m in inbox.received]
+    return len(said) - len(_distinct(said))
+
+
+def _distinct(said: list[str]) -> list[str]:
+    return [s for i, s in enumerate(said) if i == 0 or said[i - 1] != s]
 
 
 def _marker(message: Received, expected: list[str]) -> str:

@@ -5,7 +5,8 @@ bot.core.outbox's `sources_plan` and `initial_status`; this module only carries 
 1. A SOURCES edit whose alert is still unsent (and not being sent right now) changes that
    alert's payload in place; nothing is queued (the alert will show the new sources itself).
 2. A message whose (chat, story, kind, dedup key) row exists is never queued twice, except a
-   SOURCES edit: the one edit row per chat and story is re-armed with the latest sources.
+   SOURCES edit: the one edit row per chat and story is re-armed with the latest sources
+   (and loses any claim, so an older edit being sent cannot mark it done).
 3. Anything else becomes a new row; rows are inserted in plan order, so ids keep each chat's
    order.
 All existing rows the batch can touch are read in two queries up front; the plan is then
@@ -178,6 +179,9 @@ _REARM = (
         status=bindparam("status"),
         attempts=0,
         next_attempt_at=bindparam("at"),
+        # A deliverer may be sending the old edit right now: without its claim, its "sent"
+        # does not land (OutboxStore marks claimed rows only), so the new sources go next.
+        claimed_until=None,
     )
 )
 _EDIT = update(t.outbox).where(_O.id == bindparam("rid")).values(payload=bindparam("payload"))

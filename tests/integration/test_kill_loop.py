@@ -24,9 +24,17 @@ import pytest
 from botprocess import BotProcess
 from fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlackApi
 from fakes.telegram_api import FakeBotApi
-from feedserver import FeedServer
+from feedserver import FeedServer, Seen
 from kill_plan import LIVES, OUTLETS, Kill, Report, kills, schedule
-from outbox_view import Inbox, OutboxReader, OutboxRow, assert_inboxes, slack_inbox, telegram_inbox
+from outbox_view import (
+    Inbox,
+    OutboxReader,
+    OutboxRow,
+    assert_inboxes,
+    copies,
+    slack_inbox,
+    telegram_inbox,
+)
 from support import rss
 from test_slack_scenarios import SlackUser, free_port
 
@@ -194,8 +202,8 @@ async def _until(loop: Loop, life: Life, kill: Kill) -> None:
     times = kill.nth if kill.moment in ("fetching", "saving") else 1
     paths = [Newsroom.path(o) for o in OUTLETS]
 
-    def polled(seen: list[object]) -> bool:
-        counts = Counter(getattr(s, "path", "") for s in seen[life.feed_requests_before :])
+    def polled(seen: list[Seen]) -> bool:
+        counts = Counter(s.path for s in seen[life.feed_requests_before :])
         return all(counts[p] >= times for p in paths)
 
     polls = await asyncio.to_thread(loop.news.server.wait_until, polled, WAIT)
@@ -292,4 +300,5 @@ def _summary(loop: Loop) -> str:
             f"  life {life.number}: {life.kill}; start-up {up:.2f} s, every feed polled "
             f"{first:.2f} s later; in flight at the kill: {flying or '-'}"
         )
-    return "\n".join(lines)
+    repeated = {inbox.chat: copies(inbox, loop.reports) for inbox in _inboxes(loop)}
+    return "\n".join([*lines, f"  messages received twice: {repeated}"])
