@@ -169,4 +169,9 @@ def _assert_threads_and_edits(inbox: Inbox, rows: list[OutboxRow]) -> None:
     story = [ref for ref in alerts.values() if headline in inbox.shown.get(ref or "", "")]
     if "S-400" in inbox.rule:
         (ref,) = story
-        assert all(f"Outlet {o}" in inbox.shown[ref or ""] for o in "ABC"), inbox.shown[ref or ""]
+        story_id = next(sid for sid, alert in alerts.items() if alert == ref)
+        mine = [(r.id, r.kind, r.status, r.sent_ref) for r in rows if r.story_id == story_id]
+        assert all(f"Outlet {o}" in inbox.shown[ref or ""] for o in "ABC"), (
+            f"{inbox.chat}: the alert {ref} (edited: {ref in inbox.edited}) shows "
+            f"{inbox.shown[ref or '']!r}; the story's rows: {mine}"
+        )

@@ -2,7 +2,7 @@
 
 Rule order for each planned message, applied in plan order (the decisions themselves are
 bot.core.outbox's `sources_plan` and `initial_status`; this module only carries them out):
-1. A SOURCES edit whose alert is still unsent (and not being sent right now) changes that
+1. A SOURCES edit whose alert no deliverer can have read yet (held, or not due) changes that
    alert's payload in place; nothing is queued (the alert will show the new sources itself).
 2. A message whose (chat, story, kind, dedup key) row exists is never queued twice, except a
    SOURCES edit: the one edit row per chat and story is re-armed with the latest sources
@@ -42,7 +42,7 @@ class _Alert:
     status: str
     payload: dict[str, Any]
     row: dict[str, Any] | None = None
-    in_flight: bool = False  # claimed by a deliverer: it may be on the platform already
+    may_be_sending: bool = False  # due or claimed: a deliverer may have read it already
 
 
 @dataclass(slots=True)
@@ -83,14 +83,23 @@ async def _load(
             if row.chat_id in chats:
                 box.rows[(row.chat_id, row.story_id, row.kind, row.dedup_key)] = row.id
         alerts = select(
-            _O.id, _O.chat_id, _O.story_id, _O.status, _O.payload, _O.claimed_until
-        ).where(_O.story_id.in_(chunk), _O.kind == MessageKind.ALERT.value)
+            _O.id, _O.chat_id, _O.story_id, _O.status, _O.payload, _O.next_attempt_at,
+            _O.claimed_until,
+        ).where(_O.story_id.in_(chunk), _O.kind == MessageKind.ALERT.value)  # fmt: skip
         for a in await conn.execute(alerts):
             if a.chat_id in chats:
-                claimed = a.claimed_until is not None and a.claimed_until > now
-                box.alerts[(a.chat_id, a.story_id)] = _Alert(a.id, a.status, a.payload,
-                                                             in_flight=claimed)  # fmt: skip
+                box.alerts[(a.chat_id, a.story_id)] = _Alert(
+                    a.id, a.status, a.payload, may_be_sending=_may_be_sending(a, now)
+                )
     return box
+
+
+def _may_be_sending(alert: Any, now: datetime) -> bool:
+    """A pending alert that is due, or claimed (even by a worker that died): a deliverer
+    may have read its text, and marks it sent with that text."""
+    claimed: bool = alert.claimed_until is not None and alert.claimed_until > now
+    due: bool = alert.status == OutboxStatus.PENDING and alert.next_attempt_at <= now
+    return claimed or due
 
 
 def _apply(box: _Outbox, m: PlannedMessage, now: datetime) -> None:
@@ -126,7 +135,7 @@ def _edit_payload(
     None when the alert is still unsent and was updated in place instead."""
     alert = box.alerts.get((m.chat_id, m.story_id))
     status = None if alert is None else OutboxStatus(alert.status)
-    plan = sources_plan(status, in_flight=alert is not None and alert.in_flight)
+    plan = sources_plan(status, may_be_sending=alert is not None and alert.may_be_sending)
     if alert is None or plan is SourcesPlan.QUEUE:
         return payload
     edited = {**alert.payload, "story": payload["story"]}
