@@ -60,6 +60,7 @@ class BotProcess:
         }  # fmt: skip
         self.log = tmp / "bot.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self._shown = 0  # characters of the log already written to stderr
 
     def start(self) -> None:
         # stdin stays open (a pipe): without a chat token the bot runs a console chat on it.
@@ -86,8 +87,10 @@ class BotProcess:
             await asyncio.to_thread(self._terminate)
         finally:
             self._close_stdin()
-            if self.log.exists():
-                sys.stderr.write(self.log.read_text(errors="replace")[-8000:])  # shown on failure
+            if self.log.exists():  # what it logged since the last stop, shown on failure
+                text = self.log.read_text(errors="replace")
+                sys.stderr.write(text[self._shown :][-8000:])
+                self._shown = len(text)
 
     def _terminate(self) -> None:
         if self.process is None or self.process.poll() is not None:
