@@ -297,12 +297,12 @@ async def run(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    scheduler = build_scheduler(settings, *app.jobs())
+    loops = build_scheduler(settings, *app.jobs())
     try:
         await app.start()
-        scheduler.start()
+        loops.start()
         log.info("storywatch running: %s", ", ".join(app.runtimes))
         await stop.wait()
     finally:
-        scheduler.shutdown(wait=False)
+        await loops.stop()  # running rounds finish (or are cancelled) before the store closes
         await app.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -14,12 +15,52 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def _guarded(name: str, job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
+# How long a clean stop lets running rounds finish: a delivery marks what it sent (else the
+# message goes out again after a restart), a poll saves what it read. Under the 10 s most
+# hosts wait between SIGTERM and SIGKILL.
+STOP_GRACE_SECONDS = 5.0
+
+
+class Loops:
+    """The poll, delivery and digest loops on one scheduler, and the rounds running now."""
+
+    def __init__(self, scheduler: AsyncIOScheduler, running: set[asyncio.Task[Any]]) -> None:
+        self.scheduler, self._running = scheduler, running
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Start no new round; give the running ones `grace` seconds, then cancel them.
+
+        Returns once they have ended, so nothing still uses the store when it is closed
+        (closing it under a round being cancelled could hang the process for good).
+        """
+        if not self.scheduler.running:
+            return
+        self.scheduler.pause()
+        await self._wait(grace)
+        self.scheduler.shutdown(wait=False)  # cancels the rounds still running
+        await self._wait(grace)
+
+    async def _wait(self, grace: float) -> None:
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=grace)
+
+
+def _guarded(
+    name: str, job: Callable[[], Awaitable[Any]], running: set[asyncio.Task[Any]]
+) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        running.add(task)
         try:
             await job()
         except Exception:  # a failed round is logged and retried next tick, never fatal
             log.exception("%s round failed", name)
+        finally:
+            running.discard(task)
 
     return run
 
@@ -29,9 +70,10 @@ def build_scheduler(
     poll: Callable[[], Awaitable[Any]],
     deliver: Callable[[], Awaitable[Any]],
     digests: Callable[[], Awaitable[Any]],
-) -> AsyncIOScheduler:
+) -> Loops:
     """A scheduler with the three loops; each job never overlaps itself."""
     scheduler = AsyncIOScheduler(timezone="UTC")
+    running: set[asyncio.Task[Any]] = set()
     jobs = (  # name, job, every (seconds), also run at start
         ("poll", poll, settings.poll_tick_seconds, True),  # each feed keeps its own cadence
         ("delivery", deliver, settings.delivery_interval_seconds, False),
@@ -41,10 +83,10 @@ def build_scheduler(
         # next_run_time=None would pause the job, so it is only passed to start at once.
         start = {"next_run_time": _now()} if at_start else {}
         scheduler.add_job(
-            _guarded(name, job), "interval", seconds=seconds, id=name, max_instances=1,
-            coalesce=True, misfire_grace_time=None, **start,
+            _guarded(name, job, running), "interval", seconds=seconds, id=name,
+            max_instances=1, coalesce=True, misfire_grace_time=None, **start,
         )  # fmt: skip
-    return scheduler
+    return Loops(scheduler, running)
 
 
 def _now() -> datetime:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -23,10 +25,11 @@ class Answer:
 
 @dataclass(frozen=True)
 class Seen:
-    """One request the server received."""
+    """One request the server received, and when (time.monotonic(), at its arrival)."""
 
     path: str
     headers: Mapping[str, str]
+    at: float = field(default_factory=time.monotonic)
 
 
 class FeedServer:
@@ -48,7 +51,7 @@ class FeedServer:
         self._released = threading.Event()  # lets hanging handlers finish at shutdown
         self._arrived = threading.Condition(self._lock)  # notified on every request
         self.requests: list[Seen] = []
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         # A short poll interval keeps stop() quick (it waits for the serve loop to notice).
         self._thread = threading.Thread(
@@ -89,10 +92,19 @@ class FeedServer:
 
     def wait_for_requests(self, path: str, count: int, timeout: float) -> bool:
         """Block until `path` has had `count` requests (True), or `timeout` passes (False)."""
+        return self.wait_until(
+            lambda seen: sum(1 for s in seen if s.path == path) >= count, timeout
+        )
+
+    def wait_until(self, predicate: Callable[[list[Seen]], bool], timeout: float) -> bool:
+        """Block until `predicate(requests so far)` holds (True), or `timeout` passes (False)."""
         with self._arrived:
-            return self._arrived.wait_for(
-                lambda: sum(1 for seen in self.requests if seen.path == path) >= count, timeout
-            )
+            return self._arrived.wait_for(lambda: predicate(self.requests), timeout)
+
+    def log(self) -> list[Seen]:
+        """The requests so far, in order of arrival."""
+        with self._lock:
+            return list(self.requests)
 
     def start(self) -> FeedServer:
         self._thread.start()
@@ -123,6 +135,13 @@ class FeedServer:
             self.requests.append(Seen(path, dict(headers)))
             self._arrived.notify_all()
             return self._answers.get(path)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the client went away mid-request (a bot killed by a test): nothing to see
+        super().handle_error(request, client_address)
 
 
 def _handler_for(server: FeedServer) -> type[BaseHTTPRequestHandler]:

@@ -150,15 +150,21 @@ class SourcesPlan(StrEnum):
     """Where a story's new sources go for one chat."""
 
     QUEUE = "queue"  # no alert for this chat: the edit row stands alone
-    REWRITE_ALERT = "rewrite_alert"  # the alert still waits: it will show the sources itself
-    QUEUE_EDIT = "queue_edit"  # the alert is out (or over): queue an edit of it
+    REWRITE_ALERT = "rewrite_alert"  # the alert is held or not due: it will show them itself
+    QUEUE_EDIT = "queue_edit"  # the alert is out, on its way, or over: queue an edit of it
 
 
-def sources_plan(alert_status: OutboxStatus | None) -> SourcesPlan:
-    """Edit the waiting alert in place, or queue an edit, or queue the message as it is."""
+def sources_plan(alert_status: OutboxStatus | None, *, may_be_sending: bool = False) -> SourcesPlan:
+    """Edit the waiting alert in place, or queue an edit, or queue the message as it is.
+
+    Only an alert no deliverer can have read is rewritten: one held, or not due yet. An
+    alert that is due (`may_be_sending`) may be on its way with the text it was read with,
+    whether claimed already or about to be (a deliverer's claim can commit between the
+    poll's read and its write), so only an edit queued behind it can show the new sources.
+    """
     if alert_status is None:
         return SourcesPlan.QUEUE
-    if alert_status in WAITING:
+    if alert_status in WAITING and not may_be_sending:
         return SourcesPlan.REWRITE_ALERT
     return SourcesPlan.QUEUE_EDIT
 

@@ -118,8 +118,11 @@ class OutboxStore:
         )  # fmt: skip
 
     async def _set(self, row_id: int, **values: Any) -> None:
+        """Record a delivery's outcome on its claimed row. A row re-armed meanwhile (a newer
+        sources edit, see poll_messages) has lost the claim and is left to be sent anew."""
+        claimed = o.claimed_until.is_not(None)
         async with self.engine.begin() as conn:
-            await conn.execute(update(t.outbox).where(o.id == row_id).values(**values))
+            await conn.execute(update(t.outbox).where(o.id == row_id, claimed).values(**values))
 
     async def release_held(self, chat_id: int) -> int:
         async with self.engine.begin() as conn:

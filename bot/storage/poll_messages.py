@@ -2,10 +2,11 @@
 
 Rule order for each planned message, applied in plan order (the decisions themselves are
 bot.core.outbox's `sources_plan` and `initial_status`; this module only carries them out):
-1. A SOURCES edit whose alert is still unsent changes that alert's payload in place; nothing
-   is queued (the alert will show the new sources itself).
+1. A SOURCES edit whose alert no deliverer can have read yet (held, or not due) changes that
+   alert's payload in place; nothing is queued (the alert will show the new sources itself).
 2. A message whose (chat, story, kind, dedup key) row exists is never queued twice, except a
-   SOURCES edit: the one edit row per chat and story is re-armed with the latest sources.
+   SOURCES edit: the one edit row per chat and story is re-armed with the latest sources
+   (and loses any claim, so an older edit being sent cannot mark it done).
 3. Anything else becomes a new row; rows are inserted in plan order, so ids keep each chat's
    order.
 All existing rows the batch can touch are read in two queries up front; the plan is then
@@ -41,6 +42,7 @@ class _Alert:
     status: str
     payload: dict[str, Any]
     row: dict[str, Any] | None = None
+    may_be_sending: bool = False  # due or claimed: a deliverer may have read it already
 
 
 @dataclass(slots=True)
@@ -61,13 +63,15 @@ async def save_messages(
     """Write `messages` (planned in this order) inside the caller's transaction."""
     if not messages:
         return
-    box = await _load(conn, messages)
+    box = await _load(conn, messages, now)
     for message in messages:
         _apply(box, message, now)
     await _write(conn, box)
 
 
-async def _load(conn: AsyncConnection, messages: Sequence[PlannedMessage]) -> _Outbox:
+async def _load(
+    conn: AsyncConnection, messages: Sequence[PlannedMessage], now: datetime
+) -> _Outbox:
     story_ids = sorted({m.story_id for m in messages})
     chats = {m.chat_id for m in messages}
     box = _Outbox({}, {})
@@ -78,13 +82,24 @@ async def _load(conn: AsyncConnection, messages: Sequence[PlannedMessage]) -> _O
         for row in await conn.execute(keys):
             if row.chat_id in chats:
                 box.rows[(row.chat_id, row.story_id, row.kind, row.dedup_key)] = row.id
-        alerts = select(_O.id, _O.chat_id, _O.story_id, _O.status, _O.payload).where(
-            _O.story_id.in_(chunk), _O.kind == MessageKind.ALERT.value
-        )
-        for row in await conn.execute(alerts):
-            if row.chat_id in chats:
-                box.alerts[(row.chat_id, row.story_id)] = _Alert(row.id, row.status, row.payload)
+        alerts = select(
+            _O.id, _O.chat_id, _O.story_id, _O.status, _O.payload, _O.next_attempt_at,
+            _O.claimed_until,
+        ).where(_O.story_id.in_(chunk), _O.kind == MessageKind.ALERT.value)  # fmt: skip
+        for a in await conn.execute(alerts):
+            if a.chat_id in chats:
+                box.alerts[(a.chat_id, a.story_id)] = _Alert(
+                    a.id, a.status, a.payload, may_be_sending=_may_be_sending(a, now)
+                )
     return box
+
+
+def _may_be_sending(alert: Any, now: datetime) -> bool:
+    """A pending alert that is due, or claimed (even by a worker that died): a deliverer
+    may have read its text, and marks it sent with that text."""
+    claimed: bool = alert.claimed_until is not None and alert.claimed_until > now
+    due: bool = alert.status == OutboxStatus.PENDING and alert.next_attempt_at <= now
+    return claimed or due
 
 
 def _apply(box: _Outbox, m: PlannedMessage, now: datetime) -> None:
@@ -119,7 +134,8 @@ def _edit_payload(
     """An edit changes the story part only: the chat keeps the snippet of its own match.
     None when the alert is still unsent and was updated in place instead."""
     alert = box.alerts.get((m.chat_id, m.story_id))
-    plan = sources_plan(None if alert is None else OutboxStatus(alert.status))
+    status = None if alert is None else OutboxStatus(alert.status)
+    plan = sources_plan(status, may_be_sending=alert is not None and alert.may_be_sending)
     if alert is None or plan is SourcesPlan.QUEUE:
         return payload
     edited = {**alert.payload, "story": payload["story"]}
@@ -172,6 +188,9 @@ _REARM = (
         status=bindparam("status"),
         attempts=0,
         next_attempt_at=bindparam("at"),
+        # A deliverer may be sending the old edit right now: without its claim, its "sent"
+        # does not land (OutboxStore marks claimed rows only), so the new sources go next.
+        claimed_until=None,
     )
 )
 _EDIT = update(t.outbox).where(_O.id == bindparam("rid")).values(payload=bindparam("payload"))

@@ -154,6 +154,7 @@ class FakeBotApi:
         self.bot_user = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "SW"}
         self.bot_user["username"] = username
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.called_at: list[float] = []  # time.monotonic() of each call's arrival, as `calls`
         self.sent: list[Recorded] = []
         self.edits: list[Recorded] = []
         self.answered_callbacks: list[str] = []
@@ -313,6 +314,7 @@ class FakeBotApi:
             return web.json_response(ApiError(401, "Unauthorized").body(), status=401)
         method, params = request.match_info["method"], await _params(request)
         self.calls.append((method, params))
+        self.called_at.append(time.monotonic())
         try:
             result = await self._dispatch(method, params)
         except _Refused as refused:

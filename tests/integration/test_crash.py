@@ -6,16 +6,14 @@ second copy only of the one message that was in flight to it at the moment of th
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from botprocess import BotProcess
 from fakes.telegram_api import FakeBotApi
 from feedserver import FeedServer
 from support import rss
@@ -27,51 +25,19 @@ HEADLINE = MEETING_A.title
 NEWS = replace(MEETING_A, published=datetime.now(UTC))
 
 
-class Bot:
-    """`python -m bot run` in a subprocess, configured through its environment and a TOML file."""
+def crash_bot(tmp: Path, api: FakeBotApi, feed_url: str) -> BotProcess:
+    settings = {
+        "allow_private_feeds": True, "poll_tick_seconds": 0.3, "poll_interval_minutes": 0.01,
+        "delivery_interval_seconds": 0.1, "delivery_lease_seconds": 2, "log_level": "WARNING",
+    }  # fmt: skip
+    env = {"TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url}
+    return BotProcess(tmp, f"sqlite:///{tmp / 'bot.db'}", settings, [(feed_url, "Outlet A")],
+                      env=env)  # fmt: skip
 
-    def __init__(self, tmp: Path, api: FakeBotApi, feed_url: str) -> None:
-        self.db = tmp / "bot.db"
-        config = tmp / "storywatch.toml"
-        config.write_text(
-            "allow_private_feeds = true\npoll_tick_seconds = 0.3\npoll_interval_minutes = 0.01\n"
-            'delivery_interval_seconds = 0.1\ndelivery_lease_seconds = 2\nlog_level = "WARNING"\n'
-            f'[[feeds]]\nurl = "{feed_url}"\nname = "Outlet A"\n'
-        )
-        self.env = {
-            **os.environ,
-            "TELEGRAM_BOT_TOKEN": api.token,
-            "TELEGRAM_API_BASE_URL": api.base_url,
-            "STORYWATCH_CONFIG": str(config),
-            "DATABASE_URL": f"sqlite:///{self.db}",
-        }
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log = tmp / "bot.log"
 
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"],
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-            )
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()  # SIGKILL: no cleanup, no flush, like a power cut
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-        sys.stderr.write(self.log.read_text(errors="replace")[-3000:])  # shown when a test fails
-
-    def articles_stored(self) -> int:
-        with sqlite3.connect(self.db) as conn:
-            return int(conn.execute("SELECT count(*) FROM articles").fetchone()[0])
+def articles_stored(tmp: Path) -> int:
+    with sqlite3.connect(tmp / "bot.db") as conn:
+        return int(conn.execute("SELECT count(*) FROM articles").fetchone()[0])
 
 
 def alerts(api: FakeBotApi, chat: int) -> int:
@@ -91,32 +57,32 @@ async def api() -> AsyncIterator[FakeBotApi]:
         yield fake
 
 
-def assert_every_chat_got_the_alert_once_or_twice(api: FakeBotApi, bot: Bot) -> None:
+def assert_every_chat_got_the_alert_once_or_twice(api: FakeBotApi, tmp: Path) -> None:
     """Nothing lost; a second copy only of the message in flight to that chat at the kill."""
     copies = {chat: alerts(api, chat) for chat in CHATS}
     assert all(1 <= n <= 2 for n in copies.values()), copies
-    assert bot.articles_stored() == 1
+    assert articles_stored(tmp) == 1
 
 
-async def _subscribe_everyone(api: FakeBotApi, bot: Bot) -> None:
+async def _subscribe_everyone(api: FakeBotApi, bot: BotProcess) -> None:
     bot.start()
     for chat in CHATS:
         api.push_message(chat, "/watch S-400", user_id=chat)
     await api.wait_for(lambda: all(api.messages_to(c) for c in CHATS), timeout=60)
 
 
-async def _restart_and_collect(api: FakeBotApi, bot: Bot) -> None:
+async def _restart_and_collect(api: FakeBotApi, bot: BotProcess) -> None:
     bot.start()
     try:
         await api.wait_for(lambda: all(alerts(api, c) >= 1 for c in CHATS), timeout=60)
     finally:
-        bot.stop()
+        await bot.stop()
 
 
 async def test_sigkill_while_the_outbox_is_delivered_loses_nothing(
     api: FakeBotApi, feeds: FeedServer, tmp_path: Path
 ) -> None:
-    bot = Bot(tmp_path, api, feeds.url("/a.xml"))
+    bot = crash_bot(tmp_path, api, feeds.url("/a.xml"))
     try:
         await _subscribe_everyone(api, bot)
         feeds.set("/a.xml", rss("Outlet A", [NEWS]))
@@ -124,14 +90,14 @@ async def test_sigkill_while_the_outbox_is_delivered_loses_nothing(
         bot.kill()
         await _restart_and_collect(api, bot)
     finally:
-        bot.stop()
-    assert_every_chat_got_the_alert_once_or_twice(api, bot)
+        await bot.stop()
+    assert_every_chat_got_the_alert_once_or_twice(api, tmp_path)
 
 
 async def test_sigkill_during_a_poll_neither_loses_nor_repeats_the_article(
     api: FakeBotApi, feeds: FeedServer, tmp_path: Path
 ) -> None:
-    bot = Bot(tmp_path, api, feeds.url("/a.xml"))
+    bot = crash_bot(tmp_path, api, feeds.url("/a.xml"))
     try:
         await _subscribe_everyone(api, bot)
         polled = feeds.count("/a.xml")
@@ -140,5 +106,35 @@ async def test_sigkill_during_a_poll_neither_loses_nor_repeats_the_article(
         bot.kill()  # right after the feed was fetched: mid-poll
         await _restart_and_collect(api, bot)
     finally:
-        bot.stop()
-    assert_every_chat_got_the_alert_once_or_twice(api, bot)
+        await bot.stop()
+    assert_every_chat_got_the_alert_once_or_twice(api, tmp_path)
+
+
+def outbox_statuses(tmp: Path) -> list[str]:
+    with sqlite3.connect(tmp / "bot.db") as conn:
+        return [row[0] for row in conn.execute("SELECT status FROM outbox ORDER BY id")]
+
+
+async def test_a_clean_stop_lets_the_messages_in_flight_finish_so_none_comes_twice(
+    api: FakeBotApi, feeds: FeedServer, tmp_path: Path
+) -> None:
+    """SIGTERM (a deploy, `docker stop`) while alerts are on their way: the bot waits for the
+    platform's answers and marks them sent before it exits. (It used to cancel them: each one
+    the platform had taken went out a second time after the restart; and closing the database
+    under a round being cancelled could leave the process hanging until SIGKILL.)"""
+    bot = crash_bot(tmp_path, api, feeds.url("/a.xml"))
+    try:
+        await _subscribe_everyone(api, bot)
+        answers = api.hold("sendMessage")  # the platform is slow to answer
+        feeds.set("/a.xml", rss("Outlet A", [NEWS]))
+        await api.wait_for(lambda: any(HEADLINE in c.get("text", "") for c in
+                                       api.calls_of("sendMessage")), timeout=60)  # fmt: skip
+        assert bot.process is not None
+        bot.process.terminate()
+        answers.set()  # the answers come after the SIGTERM
+        await bot.stop()
+        assert bot.process.returncode == 0
+    finally:
+        await bot.stop()
+    assert all(alerts(api, chat) == 1 for chat in CHATS), {c: alerts(api, c) for c in CHATS}
+    assert outbox_statuses(tmp_path) == ["sent"] * len(CHATS)  # nothing left to send again

@@ -1,16 +1,26 @@
-"""Delivery policy end to end: quiet hours fold, digest mode, mute across restarts, pause."""
+"""Delivery policy end to end: quiet hours fold, digest mode, mute across restarts, pause,
+and new outlets reported while the alert (or its edit) is on its way."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from feedserver import FeedServer
+from support import Delivered, Item, RecordingNotifier
 from world import DEVELOPMENT, MEETING_A, MEETING_B, T0, UNRELATED, World, ask
 
-from bot.core.models import AlertMessage, DigestMessage, NoticeMessage
-from bot.services.ports import CommandContext
+from bot.core.models import (
+    AlertMessage,
+    DigestMessage,
+    NoticeMessage,
+    OutboundMessage,
+    UpdateMessage,
+)
+from bot.services.ports import Address, CommandContext
 
 
 @pytest.fixture
@@ -108,3 +118,91 @@ async def test_pause_holds_everything_until_resume(world: World) -> None:
     assert "1 held message" in await ask(world.app, "/resume")
     await world.app.deliverer.drain()
     assert [d.action for d in world.notifier.delivered] == ["send"]
+
+
+class SlowToAnswer(RecordingNotifier):
+    """A platform that takes a new message (or an edit), then answers only when told to."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__()
+        self.action, self.arrived, self.answer = action, asyncio.Event(), asyncio.Event()
+
+    async def _slowly(self, action: str) -> None:
+        if action == self.action:
+            self.arrived.set()
+            await self.answer.wait()
+
+    async def send(self, to: Address, message: OutboundMessage) -> str:
+        await self._slowly("send")
+        return await super().send(to, message)
+
+    async def edit(self, to: Address, ref: str, message: OutboundMessage) -> str:
+        await self._slowly("edit")
+        return await super().edit(to, ref, message)
+
+
+async def _reported_while_on_its_way(world: World, outlet: str, *items: Item) -> None:
+    """Deliver; while the platform holds the message, the next poll finds `items`."""
+    assert world.app is not None and isinstance(world.notifier, SlowToAnswer)
+    sending = asyncio.create_task(world.app.deliverer.deliver_once())
+    await asyncio.wait_for(world.notifier.arrived.wait(), 5)  # the message is on its way
+    world.publish(outlet, *items)
+    world.clock.advance(seconds=1)
+    await world.app.poller.poll_once()
+    world.notifier.answer.set()
+    await sending
+    await world.app.deliverer.drain()
+
+
+@pytest.fixture
+async def slow_world(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> AsyncIterator[World]:
+    """A chat watching S-400 on a platform slow to answer `request.param` (send or edit)."""
+    monkeypatch.setenv("STORYWATCH_POLL_INTERVAL_MINUTES", "0.01")  # the next poll within seconds
+    with FeedServer() as server:
+        world = World(server, database_url)
+        world.notifier = SlowToAnswer(request.param)
+        await ask(await world.start(), "/watch S-400")
+        yield world
+        await world.stop()
+
+
+def _sources(delivered: Delivered) -> list[str]:
+    assert isinstance(delivered.message, AlertMessage | UpdateMessage), delivered
+    return [source.name for source in delivered.message.story.sources]
+
+
+@pytest.mark.parametrize("slow_world", ["send"], indirect=True)
+async def test_a_second_outlet_reported_while_the_alert_is_sent_reaches_the_alert(
+    slow_world: World,
+) -> None:
+    """The alert was being sent when the next poll found a second outlet: the poll used to
+    rewrite the alert's stored text (as if it were still waiting), the send then marked it
+    sent with the old text, and the chat never learnt of the second outlet."""
+    assert slow_world.app is not None
+    slow_world.publish("a", MEETING_A)
+    await slow_world.app.poller.poll_once()
+    await _reported_while_on_its_way(slow_world, "b", MEETING_B)
+    alert, edit = slow_world.notifier.delivered
+    assert (alert.action, edit.action, edit.ref) == ("send", "edit", alert.ref)
+    assert _sources(edit) == ["Outlet A", "Outlet B"]
+
+
+@pytest.mark.parametrize("slow_world", ["edit"], indirect=True)
+async def test_a_third_outlet_reported_while_the_sources_edit_is_sent_reaches_the_alert(
+    slow_world: World,
+) -> None:
+    """The story's one edit row was being sent (Outlet B) when the next poll re-armed it
+    with Outlet C: marking the old edit sent used to overwrite the re-armed row, so the
+    alert never showed Outlet C."""
+    assert slow_world.app is not None
+    slow_world.publish("a", MEETING_A)
+    await slow_world.poll_and_deliver()
+    slow_world.publish("b", MEETING_B)
+    slow_world.clock.advance(seconds=1)
+    await slow_world.app.poller.poll_once()
+    third = replace(DEVELOPMENT, published=MEETING_B.published + timedelta(minutes=30))
+    await _reported_while_on_its_way(slow_world, "c", third)
+    edits = [d for d in slow_world.notifier.delivered if d.action == "edit"]
+    assert _sources(edits[-1]) == ["Outlet A", "Outlet B", "Outlet C"]

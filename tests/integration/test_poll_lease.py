@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from botprocess import BotProcess
 from feedserver import FeedServer
 from sqlalchemy import select, text
 from support import Item, SettableClock, rss
@@ -72,37 +70,13 @@ async def test_a_database_error_mid_poll_gives_the_feeds_back_at_once(
             await app.close()
 
 
-class BotProcess:
-    """`python -m bot run` polling one feed every tick, on the given database."""
-
-    def __init__(self, tmp: Path, database_url: str, feed_url: str) -> None:
-        config = tmp / "storywatch.toml"
-        config.write_text(
-            f"allow_private_feeds = true\npoll_tick_seconds = {TICK}\n"
-            "poll_interval_minutes = 0.01\nfetch_timeout_seconds = 120\n"
-            f'log_level = "WARNING"\n[[feeds]]\nurl = "{feed_url}"\nname = "A"\n'
-        )
-        self.env = {**os.environ, "STORYWATCH_CONFIG": str(config), "DATABASE_URL": database_url}
-        self.log = tmp / "bot.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"], env=self.env,
-                stdin=subprocess.PIPE, stdout=log, stderr=log,
-            )  # fmt: skip
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-        sys.stderr.write(self.log.read_text(errors="replace")[-3000:])
+def lease_bot(tmp: Path, database_url: str, feed_url: str) -> BotProcess:
+    """The bot polling one feed every tick (a console chat: no platform token)."""
+    settings = {
+        "allow_private_feeds": True, "poll_tick_seconds": TICK, "poll_interval_minutes": 0.01,
+        "fetch_timeout_seconds": 120, "log_level": "WARNING",
+    }  # fmt: skip
+    return BotProcess(tmp, database_url, settings, [(feed_url, "A")])
 
 
 @pytest.fixture
@@ -116,7 +90,7 @@ async def test_a_bot_killed_mid_poll_polls_again_within_a_tick_of_restarting(
     database_url: str, hanging_feed: FeedServer, tmp_path: Path
 ) -> None:
     url = database_url.replace("+aiosqlite", "").replace("+asyncpg", "")
-    bot = BotProcess(tmp_path, url, hanging_feed.url("/a.xml"))
+    bot = lease_bot(tmp_path, url, hanging_feed.url("/a.xml"))
     wait = hanging_feed.wait_for_requests
     try:
         bot.start()
@@ -132,7 +106,7 @@ async def test_a_bot_killed_mid_poll_polls_again_within_a_tick_of_restarting(
         # Start-up (imports, migrations) plus at most one tick; the old lease was 5 minutes.
         assert time.monotonic() - restarted < 30
     finally:
-        bot.stop()
+        await bot.stop()
 
 
 async def _claimed_until(database_url: str) -> datetime | None:

@@ -129,6 +129,11 @@ def test_new_sources_rewrite_a_waiting_alert_or_queue_an_edit(
     assert sources_plan(status) is expected
 
 
+def test_an_alert_that_may_be_on_its_way_gets_an_edit_after_it_not_a_rewrite() -> None:
+    assert sources_plan(OutboxStatus.PENDING, may_be_sending=True) is SourcesPlan.QUEUE_EDIT
+    assert sources_plan(OutboxStatus.SENT, may_be_sending=True) is SourcesPlan.QUEUE_EDIT
+
+
 def test_held_rows_wait_for_resume() -> None:
     assert (initial_status(True), initial_status(False)) == (
         OutboxStatus.HELD,
