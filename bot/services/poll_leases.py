@@ -10,19 +10,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.services.ports import Clock
-from bot.services.store_port import Store
 
 log = logging.getLogger(__name__)
+
+
+class ClaimPort(Protocol):
+    """The storage calls a held claim makes."""
+
+    async def renew_feed_claims(self, ids: Sequence[int], worker: str, until: datetime) -> None: ...
+    async def release_feeds(self, ids: Sequence[int], worker: str) -> None: ...
 
 
 class HeldClaims:
     """`worker`'s claim on `ids`, renewed in the background until `done` or `give_back`."""
 
     def __init__(
-        self, store: Store, ids: list[int], worker: str, lease: timedelta, clock: Clock
+        self, store: ClaimPort, ids: list[int], worker: str, lease: timedelta, clock: Clock
     ) -> None:
         self._store, self._ids, self._worker = store, ids, worker
         self._renewal = asyncio.create_task(_renew(store, ids, worker, lease, clock))
@@ -38,7 +46,9 @@ class HeldClaims:
             await self._store.release_feeds(self._ids, self._worker)
 
 
-async def _renew(store: Store, ids: list[int], worker: str, lease: timedelta, clock: Clock) -> None:
+async def _renew(
+    store: ClaimPort, ids: list[int], worker: str, lease: timedelta, clock: Clock
+) -> None:
     while True:
         await asyncio.sleep(lease.total_seconds() / 3)
         try:

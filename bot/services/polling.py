@@ -1,4 +1,8 @@
-"""The poll use case: due feeds -> new articles -> stories -> matches -> one transaction."""
+"""The poll use case: due feeds -> new articles -> stories -> matches -> one transaction.
+
+`poll_once` is the embedded (`all`) mode: `fetch_chunk` then `assign_and_save`, pipelined.
+The cluster runs the halves apart: fetch workers read, the one story stage plans.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,17 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 
-from bot.core.alerts import ChatTarget, plan_alerts
-from bot.core.matcher import highlight
-from bot.core.models import Article, Chat, Highlight, StoryKind, StoryView
-from bot.core.stories import Assignment, StoryIndex
+from bot.core.stories import StoryIndex
 from bot.core.stories.semantic import Encoder
+from bot.services.fetch_stage import read_feeds
+from bot.services.planning import StoryPlanner
 from bot.services.poll_leases import HeldClaims
 from bot.services.ports import Clock, FeedReader, FeedReadResult, FeedRef
-from bot.services.rulebook import ChatHit, RuleBook
-from bot.services.store_port import PollBatch, Store, StoredArticle, StoryRecord
+from bot.services.rulebook import RuleBook
+from bot.services.store_port import PollBatch, Store
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +41,6 @@ class PollReport:
             self.articles + other.articles,
             self.messages + other.messages,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class _BatchContext:
-    """What planning one poll batch needs to know about chats, read once per batch."""
-
-    followers: dict[str, dict[int, bool]]
-    audience: dict[int, frozenset[int] | None]
-    chats: dict[int, Chat]
-    now: datetime
-    # Each story's (outlet, link) pairs, built once: a story may list a thousand outlets.
-    outlets: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +74,15 @@ class Poller:
         self._lease, self._max_save = lease, max_articles_per_save
         # Claims are tied to this instance: a restarted bot is a new worker.
         self.worker = uuid.uuid4().hex
-        self._encoder = encoder
-        self.stories = StoryIndex(window=window, encoder=encoder)
+        self.planner = StoryPlanner(store, rules, window=window, encoder=encoder)
+
+    @property
+    def stories(self) -> StoryIndex:
+        return self.planner.stories
 
     async def restore(self) -> None:
         """Replay the window's stored articles so a restarted bot continues the same stories."""
-        self.stories = StoryIndex(window=self._window, encoder=self._encoder)
-        for stored in await self._store.recent_articles(self._clock.now() - self._window):
-            self.stories.restore(stored.article, stored.story_id, stored.kind)
+        await self.planner.restore(self._clock.now())
 
     async def poll_once(self) -> PollReport:
         """Poll every due feed once, in chunks so memory stays flat with many feeds.
@@ -131,159 +123,36 @@ class Poller:
     def _start(self, feeds: list[FeedRef]) -> _Chunk:
         claims = HeldClaims(self._store, [f.id for f in feeds], self.worker, self._lease,
                             self._clock)  # fmt: skip
-        return _Chunk(len(feeds), claims, asyncio.create_task(self._read_all(feeds)))
+        return _Chunk(len(feeds), claims, asyncio.create_task(self.fetch_chunk(feeds)))
 
     async def _finish(self, chunk: _Chunk) -> PollReport:
-        results = await chunk.reading
-        report = PollReport(chunk.feeds, sum(1 for r in results if r.error), 0, 0)
+        report = await self.assign_and_save(await chunk.reading)
+        chunk.claims.done()
+        return PollReport(chunk.feeds, report.errors, report.articles, report.messages)
+
+    async def assign_and_save(self, results: list[FeedReadResult]) -> PollReport:
+        """Stories, matches and messages for read feeds, saved in bounded transactions."""
+        report = PollReport(0, sum(1 for r in results if r.error), 0, 0)
         for group in _save_groups(results, self._max_save):
             report = report.plus(await self._save_group(group))
-        chunk.claims.done()
         return report
 
-    async def _read_all(self, feeds: Sequence[FeedRef]) -> list[FeedReadResult]:
-        now = self._clock.now()
-        gate = asyncio.Semaphore(self._concurrency)
-
-        async def read(feed: FeedRef) -> FeedReadResult:
-            async with gate:
-                return await self._reader.read(feed, now)
-
-        return list(await asyncio.gather(*(read(f) for f in feeds)))
+    async def fetch_chunk(self, feeds: Sequence[FeedRef]) -> list[FeedReadResult]:
+        """Fetch and parse `feeds`, at most `concurrency` at once."""
+        return await read_feeds(self._reader, feeds, self._clock, self._concurrency)
 
     async def _save_group(self, results: list[FeedReadResult]) -> PollReport:
         """Plan and save some feeds' results in one transaction of bounded size, so a big
         ingest never holds the database's write lock for long."""
         now = self._clock.now()
         batch = PollBatch(feed_results=results)
-        fresh = await self._unseen([a for r in results for a in r.articles])
-        recent = self._remember_old(fresh, batch, now)
-        await self._assign_and_plan(recent, batch, now)
+        await self.planner.plan([a for r in results for a in r.articles], batch, now)
         try:
             await self._store.save_poll(batch, now)
         except Exception:
             await self.restore()  # the index saw articles that were not stored: forget them
             raise
         return PollReport(0, 0, len(batch.articles), len(batch.messages))
-
-    async def _unseen(self, articles: list[Article]) -> list[Article]:
-        """New articles only: not stored yet (by id or url), each once, oldest first."""
-        known = await self._store.known_articles(
-            [a.id for a in articles], [a.url for a in articles if a.url]
-        )
-        fresh: dict[str, Article] = {}
-        urls: set[str] = set()
-        for a in sorted(articles, key=lambda a: a.published):
-            if a.id in known or a.id in fresh or (a.url and (a.url in known or a.url in urls)):
-                continue
-            fresh[a.id] = a
-            urls.add(a.url)
-        return list(fresh.values())
-
-    def _remember_old(self, fresh: list[Article], batch: PollBatch, now: datetime) -> list[Article]:
-        """Items older than the story window (a new feed's backlog) are stored as seen, never
-        alerted: nobody wants last month's news as an alert. The rest are returned."""
-        horizon = now - self._window
-        recent = []
-        for article in fresh:
-            if article.published < horizon:
-                batch.articles.append(StoredArticle(article, article.id, StoryKind.NEW))
-            else:
-                recent.append(article)
-        return recent
-
-    async def _assign_and_plan(self, fresh: list[Article], batch: PollBatch, now: datetime) -> None:
-        if not fresh:
-            return
-        assignments = [(a, self.stories.assign(a)) for a in fresh]
-        # One view per story, after the whole batch: an alert shows every outlet of the batch.
-        views = {s.story_id: self.stories.view(s.story_id) for _, s in assignments}
-        for _, assignment in assignments:
-            batch.merges.update(dict.fromkeys(assignment.merged_from, assignment.story_id))
-        context = _BatchContext(
-            await self._followers(list(views), batch.merges),
-            await self._store.feed_audience(list({a.feed_id for a in fresh})),
-            {c.id: c for c in await self._store.active_chats()},
-            now,
-        )
-        for article, assignment in assignments:
-            view = views[assignment.story_id]
-            if view is not None:
-                self._plan_article(batch, context, article, assignment, view)
-
-    def _plan_article(
-        self, batch: PollBatch, context: _BatchContext, article: Article,
-        assignment: Assignment, view: StoryView,
-    ) -> None:  # fmt: skip
-        story_id, kind = assignment.story_id, assignment.kind
-        batch.articles.append(StoredArticle(article, story_id, kind))
-        self._record_story(batch, story_id, article, kind, view, context.now)
-        following = context.followers.setdefault(story_id, {})
-        readers = context.audience.get(article.feed_id)
-        targets = self._targets(article, following, readers, context.chats)
-        plan = plan_alerts(article, kind, assignment.whats_new, view, targets,
-                           gained_source=_brought_outlet(article, kind, view, context),
-                           now=context.now)  # fmt: skip
-        batch.messages.extend(plan.messages)
-        batch.matches.extend(plan.matches)
-        following.update(dict.fromkeys((m.chat_id for m in plan.matches), False))
-
-    async def _followers(
-        self, story_ids: list[str], merges: dict[str, str]
-    ) -> dict[str, dict[int, bool]]:
-        """Who follows each story; followers of a fragment merged into it follow it too."""
-        found = await self._store.followers(story_ids + list(merges))
-        for fragment, survivor in merges.items():
-            for chat_id, muted in found.pop(fragment, {}).items():
-                known = found.setdefault(survivor, {})
-                known[chat_id] = known.get(chat_id, False) or muted
-        return found
-
-    @staticmethod
-    def _record_story(
-        batch: PollBatch,
-        story_id: str,
-        article: Article,
-        kind: StoryKind,
-        view: StoryView,
-        now: datetime,
-    ) -> None:
-        old = batch.stories.get(story_id)
-        developments = (old.new_developments if old else 0) + (kind is StoryKind.DEVELOPMENT)
-        first = old.first_seen if old else article.published
-        batch.stories[story_id] = StoryRecord(view, first, now, developments)
-
-    def _targets(
-        self,
-        article: Article,
-        following: dict[int, bool],
-        readers: frozenset[int] | None,
-        chats: dict[int, Chat],
-    ) -> list[ChatTarget]:
-        hits = {h.chat_id: h for h in self._rules.match(article.title, article.text)}
-        targets: list[ChatTarget] = []
-        for chat_id in set(following) | set(hits):
-            chat = chats.get(chat_id)
-            if chat is None:
-                continue
-            hit = hits.get(chat_id) if readers is None or chat_id in readers else None
-            targets.append(
-                self._target(
-                    chat, chat_id in following, following.get(chat_id, False), hit, article
-                )
-            )
-        return targets
-
-    @staticmethod
-    def _target(
-        chat: Chat, following: bool, muted: bool, hit: ChatHit | None, article: Article
-    ) -> ChatTarget:
-        if hit is None:
-            return ChatTarget(chat, following, muted)
-        snippet = highlight(article.title, article.text, hit.hit)
-        # Paragraph breaks read as spaces in a one-line snippet (same length: spans still fit).
-        snippet = Highlight(snippet.text.replace("\n", " "), snippet.spans)
-        return ChatTarget(chat, following, muted, hit.rule.query, snippet, hit.hit.terms)
 
 
 def _save_groups(results: list[FeedReadResult], limit: int) -> list[list[FeedReadResult]]:
@@ -298,16 +167,3 @@ def _save_groups(results: list[FeedReadResult], limit: int) -> list[list[FeedRea
         groups[-1].append(result)
         count += len(result.articles)
     return groups
-
-
-def _brought_outlet(
-    article: Article, kind: StoryKind, view: StoryView, context: _BatchContext
-) -> bool:
-    """True when this article added its outlet to the story (a view lists each outlet with
-    the link of its first article), so the alert's sources line needs an edit."""
-    if kind is StoryKind.NEW:
-        return False
-    outlets = context.outlets.get(view.story_id)
-    if outlets is None:
-        outlets = context.outlets[view.story_id] = frozenset((s.name, s.url) for s in view.sources)
-    return (article.source, article.url) in outlets

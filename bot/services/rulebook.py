@@ -33,6 +33,7 @@ class RuleBook:
         self._index = RuleIndex.build(())
         self._rules: dict[int, WatchRule] = {}
         self._stale = True
+        self._version: int | None = None  # the rules_version the index was built at
         self._lock = asyncio.Lock()
 
     def mark_stale(self) -> None:
@@ -40,15 +41,20 @@ class RuleBook:
         self._stale = True
 
     async def refresh(self, force: bool = False) -> None:
-        """Rebuild from storage in a worker thread, then swap, so matching never blocks."""
+        """Rebuild from storage in a worker thread, then swap, so matching never blocks.
+
+        Rebuilds when this process changed the rules, or when any process did (the stored
+        rules version moved): a /watch taken by another process is matched from its next poll.
+        """
         async with self._lock:
-            if not (self._stale or force):
+            version = await self._store.rules_version()  # read before the rules: never misses
+            if not (self._stale or force or version != self._version):
                 return
-            self._stale = False
+            self._stale = False  # a change made while building marks it stale again
             rules = await self._store.all_rules()
             pairs = [(r.id, r.query) for r in rules]
             self._index = await asyncio.to_thread(RuleIndex.build, pairs)
-            self._rules = {r.id: r for r in rules}
+            self._rules, self._version = {r.id: r for r in rules}, version
 
     def match(self, title: str, text: str) -> list[ChatHit]:
         """Which chats' rules match: one hit per chat, named after its first matching rule,

@@ -26,30 +26,28 @@ class PollStore:
         """Articles, stories, matches and outbox rows land together or not at all, so a crash
         between polling and sending loses nothing and never alerts twice."""
         async with self.engine.begin() as conn:
-            await _save_feed_results(conn, batch.feed_results, now)
-            for fragment, survivor in batch.merges.items():
-                await _merge_story(conn, fragment, survivor)
-            await _insert_ignoring_duplicates(
-                conn, t.articles, [_article_row(stored, now) for stored in batch.articles]
-            )
-            await _save_stories(conn, batch.stories)
-            await _insert_ignoring_duplicates(
-                conn,
-                t.story_matches,
-                [
-                    {
-                        "chat_id": m.chat_id,
-                        "story_id": m.story_id,
-                        "rule_label": m.rule_label,
-                        "matched_at": now,
-                    }
-                    for m in batch.matches
-                ],
-            )
-            await save_messages(conn, batch.messages, now)
+            await write_poll(conn, batch, now)
 
 
-async def _insert_ignoring_duplicates(
+async def write_poll(conn: AsyncConnection, batch: PollBatch, now: datetime) -> None:
+    """Everything a poll batch writes, inside the caller's transaction."""
+    await save_feed_results(conn, batch.feed_results, now)
+    for fragment, survivor in batch.merges.items():
+        await _merge_story(conn, fragment, survivor)
+    await insert_ignoring_duplicates(
+        conn, t.articles, [_article_row(stored, now) for stored in batch.articles]
+    )
+    await _save_stories(conn, batch.stories)
+    matches = [
+        {"chat_id": m.chat_id, "story_id": m.story_id, "rule_label": m.rule_label,
+         "matched_at": now}
+        for m in batch.matches
+    ]  # fmt: skip
+    await insert_ignoring_duplicates(conn, t.story_matches, matches)
+    await save_messages(conn, batch.messages, now)
+
+
+async def insert_ignoring_duplicates(
     conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]
 ) -> None:
     """One multi-row insert; rows whose key exists already (another worker won) are skipped."""
@@ -67,7 +65,7 @@ async def _merge_story(conn: AsyncConnection, fragment: str, survivor: str) -> N
     )
     for table in (t.story_matches, t.mutes):
         rows = (await conn.execute(select(table).where(table.c.story_id == fragment))).mappings()
-        await _insert_ignoring_duplicates(
+        await insert_ignoring_duplicates(
             conn, table, [{**row, "story_id": survivor} for row in rows.all()]
         )
     o = t.outbox.c
@@ -111,7 +109,7 @@ _FAILED = (
 )
 
 
-async def _save_feed_results(
+async def save_feed_results(
     conn: AsyncConnection, results: list[FeedReadResult], now: datetime
 ) -> None:
     """Three executemany updates instead of one statement per feed (10,000 feeds a cycle)."""

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.models import WatchRule
 from bot.services.store_port import RuleLimitReached
 from bot.storage import tables as t
+from bot.storage.cluster import bump_rules_version
 
 
 class RuleStore:
@@ -36,6 +37,7 @@ class RuleStore:
                     .returning(t.rules.c.id)
                 )
             ).scalar_one()
+            await bump_rules_version(conn)
         return WatchRule(rule_id, chat_id, number, query)
 
     async def remove_rule(self, chat_id: int, key: str) -> WatchRule | None:
@@ -49,6 +51,7 @@ class RuleStore:
             if row is None:
                 return None
             await conn.execute(delete(t.rules).where(t.rules.c.id == row["id"]))
+            await bump_rules_version(conn)
         return WatchRule(row["id"], chat_id, row["number"], row["query"])
 
     async def chat_rules(self, chat_id: int) -> list[WatchRule]:

@@ -23,6 +23,7 @@ from bot.core.models import (
 from bot.core.outbox import WAITING, OutboxStatus
 from bot.services.store_port import StoredArticle
 from bot.storage import tables as t
+from bot.storage.cluster import ClusterStore, bump_rules_version
 from bot.storage.errors import translate_errors
 from bot.storage.feeds import FeedStore
 from bot.storage.migrate import migrate
@@ -54,7 +55,7 @@ def _sqlite_wal(dbapi_connection: Any, record: Any) -> None:
 
 
 @translate_errors
-class SqlStore(FeedStore, RuleStore, OutboxStore, PollStore):
+class SqlStore(FeedStore, RuleStore, OutboxStore, PollStore, ClusterStore):
     """All persistence; each public method is one transaction."""
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -170,6 +171,7 @@ class SqlStore(FeedStore, RuleStore, OutboxStore, PollStore):
                             last_digest_at=now,
                         )
                     )
+                    await bump_rules_version(conn)
             except IntegrityError:  # a concurrent first command of this chat subscribed it
                 existing = await self.chat_by_platform(platform, platform_id)
         if existing is not None:
@@ -179,6 +181,8 @@ class SqlStore(FeedStore, RuleStore, OutboxStore, PollStore):
                     .where(t.chats.c.id == existing.id)
                     .values(active=True, thread_id=thread_id, deactivated_reason=None)
                 )
+                if not existing.active:
+                    await bump_rules_version(conn)
         chat = await self.chat_by_platform(platform, platform_id)
         assert chat is not None
         return chat
@@ -197,6 +201,7 @@ class SqlStore(FeedStore, RuleStore, OutboxStore, PollStore):
                 .where(t.chats.c.id == chat_id)
                 .values(active=False, deactivated_reason=reason)
             )
+            await bump_rules_version(conn)
             await conn.execute(
                 update(t.outbox)
                 .where(
@@ -210,6 +215,7 @@ class SqlStore(FeedStore, RuleStore, OutboxStore, PollStore):
             for table in (t.outbox, t.mutes, t.story_matches, t.rules, t.chat_feeds):
                 await conn.execute(delete(table).where(table.c.chat_id == chat_id))
             await conn.execute(delete(t.chats).where(t.chats.c.id == chat_id))
+            await bump_rules_version(conn)
 
     async def migrate_chat(self, platform: str, old_id: str, new_id: str) -> None:
         """A Telegram group became a supergroup: keep its data under the new id."""

@@ -168,3 +168,33 @@ outbox = Table(
     UniqueConstraint("chat_id", "story_id", "kind", "dedup_key", name="uq_outbox_message"),
 )
 Index("ix_outbox_chat_status", outbox.c.chat_id, outbox.c.status, outbox.c.id)
+
+# --- the cluster's story stage (migration 0006): idle in the embedded `all` mode ------------
+
+# Parsed articles a fetch worker found new, waiting for the one story stage to assign them.
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("article_id", String(80), nullable=False, unique=True),
+    Column("feed_id", Id, ForeignKey("feeds.id", ondelete="SET NULL")),
+    Column("url", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("published", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+)
+Index("ix_inbox_url", inbox.c.url)
+
+# One row each. story_head counts the story stage's commits: a stage writes only if the head
+# is still the one its index was built on (a paused, superseded stage can never write twice).
+story_head = Table(
+    "story_head", metadata, Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)  # fmt: skip
+# Bumped with every change to the rule set, so a process caching the automaton sees it moved.
+rules_version = Table(
+    "rules_version", metadata, Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)  # fmt: skip

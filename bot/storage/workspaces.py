@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.outbox import WAITING, OutboxStatus
 from bot.services.workspaces import Workspace
 from bot.storage import tables as t
+from bot.storage.cluster import bump_rules_version
 from bot.storage.errors import translate_errors
 
 PLATFORM = "slack"
@@ -68,6 +69,7 @@ class SqlWorkspaces:
                 return 0
             await conn.execute(update(t.chats).where(chats.id.in_(found))
                                .values(active=False, deactivated_reason=reason))  # fmt: skip
+            await bump_rules_version(conn)
             await conn.execute(
                 update(t.outbox)
                 .where(t.outbox.c.chat_id.in_(found))
