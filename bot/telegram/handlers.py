@@ -238,4 +238,6 @@ class TelegramHandlers:
             await send_reply(context.bot, message.chat.id, PRIVATE_HINT, None, None)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("telegram update %r failed", update, exc_info=context.error)
+        # The update id only: the update itself carries what users wrote, and their names.
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("telegram update %s failed", update_id, exc_info=context.error)
