@@ -58,6 +58,9 @@ class Runtime(Protocol):
 
     async def start(self) -> None: ...
 
+    async def start_sending(self) -> None:
+        """Connect to send only (a cluster's deliver role): no updates, no listener."""
+
     async def stop(self) -> None: ...
 
 

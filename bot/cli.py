@@ -1,9 +1,10 @@
-"""The `storywatch` command line: run, demo, check-feed, match, cluster, digest, opml."""
+"""The `storywatch` command line: run, migrate, demo, check-feed, match, cluster, digest, opml."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -11,6 +12,7 @@ from collections.abc import Callable, Sequence
 from bot.settings import Settings, SettingsError, load_settings
 
 EXIT_CONFIG = 2
+ROLES = ("all", "fetch", "stories", "deliver", "chat", "ops")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -18,7 +20,18 @@ def _parser() -> argparse.ArgumentParser:
         prog="storywatch", description="Follows news stories for chats: one alert per story."
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("run", help="run the bot (console chat when no Telegram/Slack token is set)")
+    run = sub.add_parser(
+        "run", help="run the bot (console chat when no Telegram/Slack token is set)"
+    )
+    run.add_argument(
+        "--role", choices=ROLES, default="all",
+        help="all: the whole bot in one process (default); the others are the processes of a "
+        "cluster on PostgreSQL (README: Running a cluster)",
+    )  # fmt: skip
+    migrate = sub.add_parser("migrate", help="bring the database schema up to date")
+    migrate.add_argument(
+        "--cluster", action="store_true", help="also the job queue's schema (PostgreSQL only)"
+    )
     sub.add_parser("demo", help="an offline demo of the whole pipeline (under a minute)")
     sub.add_parser(
         "check-feed", help="fetch and parse one feed: check-feed URL_OR_FILE", add_help=False
@@ -75,9 +88,41 @@ def _run(args: argparse.Namespace) -> int:
     from bot.app import configure_logging, run
 
     settings = _settings_or_exit()
+    if args.role != "all":
+        _cluster_ready_or_exit(settings, f"--role {args.role}")
     configure_logging(settings)
-    asyncio.run(run(settings))
+    if args.role == "all":
+        asyncio.run(run(settings))  # procrastinate is never imported on this path
+    else:
+        from bot.cluster.roles import run_role
+
+        asyncio.run(run_role(settings, args.role))
     return 0
+
+
+def _cluster_ready_or_exit(settings: Settings, what: str) -> None:
+    """A cluster needs PostgreSQL and the cluster extra: say which is missing in one line."""
+    if not settings.database_url.startswith("postgresql"):
+        message = (
+            f"{what} needs PostgreSQL (DATABASE_URL is SQLite); only --role all runs on SQLite"
+        )
+    elif importlib.util.find_spec("procrastinate") is None:
+        message = f"{what} needs the cluster extra: pip install 'storywatch[cluster]'"
+    else:
+        return
+    print(message, file=sys.stderr)
+    raise SystemExit(EXIT_CONFIG)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from bot.app import configure_logging
+    from bot.tools.migrate import main as migrate_main
+
+    settings = _settings_or_exit()
+    if args.cluster:
+        _cluster_ready_or_exit(settings, "migrate --cluster")
+    configure_logging(settings)
+    return migrate_main(settings, cluster=args.cluster)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -112,7 +157,7 @@ PASS_THROUGH = {
     "match": _tool("match"),
     "cluster": _tool("cluster"),
 }
-COMMANDS = {"run": _run, "demo": _demo, "digest": _digest, "opml": _opml}
+COMMANDS = {"run": _run, "migrate": _migrate, "demo": _demo, "digest": _digest, "opml": _opml}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

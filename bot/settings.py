@@ -117,6 +117,23 @@ class Settings(BaseSettings):
     max_opml_feeds: int = Field(default=200, ge=1, le=10_000)
     # Prometheus metrics at /metrics and a health check at /healthz on this port (off: unset).
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # --- a cluster (`storywatch run --role ...`, PostgreSQL and storywatch[cluster]) ---------
+    # Feeds per fetch job: a job costs the queue about 8 ms, so never one job per feed.
+    cluster_fetch_batch: int = Field(default=200, ge=1, le=10_000)
+    # The ops role plans polls every this many seconds (a divisor of 60: a cron seconds field).
+    cluster_plan_seconds: int = Field(default=30, ge=1, le=60)
+    # At most this many fetch jobs planned per tick (bounds one tick's transaction count).
+    cluster_max_batches_per_tick: int = Field(default=100, ge=1, le=10_000)
+    # A planned feed stays claimed this long unless its fetch job renews it (queue wait included).
+    cluster_fetch_lease_seconds: float = Field(default=120, gt=0, le=3600)
+    # Fetch jobs one fetch process runs at once.
+    cluster_fetch_jobs: int = Field(default=2, ge=1, le=64)
+    # New articles the story stage plans and writes per transaction.
+    cluster_story_chunk: int = Field(default=500, ge=1, le=100_000)
+    # Workers beat this often; a job whose worker missed three beats is retried by the sweep.
+    cluster_heartbeat_seconds: float = Field(default=10, gt=0, le=600)
+    # Finished jobs are kept this many hours (for watching the queue), then deleted.
+    cluster_keep_jobs_hours: int = Field(default=1, ge=1, le=24 * 30)
     log_level: str = "INFO"
     feeds: list[FeedConfig] = Field(default_factory=list)
 
@@ -127,6 +144,13 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
         return level
+
+    @field_validator("cluster_plan_seconds")
+    @classmethod
+    def _divides_a_minute(cls, value: int) -> int:
+        if 60 % value:
+            raise ValueError("must divide 60 (it is a cron seconds step)")
+        return value
 
     @field_validator("database_url")
     @classmethod

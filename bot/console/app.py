@@ -51,6 +51,9 @@ class ConsoleRuntime:
         self._out.flush()
         self._task = asyncio.create_task(self._read_loop())
 
+    async def start_sending(self) -> None:
+        """Alerts are printed; nothing is read (a cluster's deliver role)."""
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()

@@ -80,6 +80,10 @@ class SlackRuntime:
         else:
             await self._start_http()
 
+    async def start_sending(self) -> None:
+        """Send only (a cluster's deliver role): no socket, no listener; the client connects
+        on its first call."""
+
     async def stop(self) -> None:
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]  # bolt: untyped

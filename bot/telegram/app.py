@@ -145,6 +145,10 @@ class TelegramRuntime:
         await self.app.start()
         log.info("telegram bot @%s running", self.app.bot.username)
 
+    async def start_sending(self) -> None:
+        """Connect to send only (a cluster's deliver role): no updates taken, no menu set."""
+        await self.app.initialize()
+
     async def _publish_menu(self) -> None:
         try:
             await self.app.bot.set_my_commands(bot_commands(self._commands.command_list()))

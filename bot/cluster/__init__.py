@@ -1,0 +1,1 @@
+"""Scale-out on procrastinate: the roles of a cluster (the only package importing procrastinate)."""
