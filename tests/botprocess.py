@@ -6,7 +6,8 @@
     bot.start(); ...; await bot.stop()   # SIGTERM; the end of its log on stderr for a failure
 
 The settings go into a TOML file named by STORYWATCH_CONFIG, secrets and URLs into the
-environment, exactly as an operator would run it. Its output is appended to `tmp/bot.log`.
+environment, exactly as an operator would run it. Its output is appended to `tmp/bot.log`
+(`tmp/NAME.log` for a cluster's process: `BotProcess(..., role="fetch", name="fetch-1")`).
 """
 
 from __future__ import annotations
@@ -50,15 +51,18 @@ class BotProcess:
         feeds: Sequence[tuple[str, str]],
         *,
         env: Mapping[str, str] | None = None,
+        role: str = "all",
+        name: str = "bot",
     ) -> None:
-        config = tmp / "storywatch.toml"
+        config = tmp / ("storywatch.toml" if name == "bot" else f"{name}.toml")
         config.write_text(toml_config(settings, feeds))
         self.env = {
             **os.environ, **(env or {}), "STORYWATCH_CONFIG": str(config),
             "DATABASE_URL": database_url,
             "PYTHONFAULTHANDLER": "1",  # a bot that hangs on SIGTERM dumps its stacks on SIGABRT
         }  # fmt: skip
-        self.log = tmp / "bot.log"
+        self.log = tmp / f"{name}.log"
+        self.args = ["run"] if role == "all" else ["run", "--role", role]  # a cluster's process
         self.process: subprocess.Popen[bytes] | None = None
         self._shown = 0  # characters of the log already written to stderr
 
@@ -66,7 +70,7 @@ class BotProcess:
         # stdin stays open (a pipe): without a chat token the bot runs a console chat on it.
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"], env=self.env,
+                [sys.executable, "-m", "bot", *self.args], env=self.env,
                 stdin=subprocess.PIPE, stdout=log, stderr=log,
             )  # fmt: skip
 

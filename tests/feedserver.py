@@ -6,7 +6,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -21,6 +21,7 @@ class Answer:
     headers: Mapping[str, str] = field(default_factory=dict)
     etag: str | None = None
     hang: bool = False
+    gate: threading.Event | None = None  # `hold`: answered (with the path's answer then) once set
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,14 @@ class FeedServer:
         with self._lock:
             self._answers[path] = Answer(hang=True)
 
+    def hold(self, path: str) -> threading.Event:
+        """Requests to `path` wait until the returned event is set, then get the answer set
+        for `path` by then (`set` it again before releasing to change what they get)."""
+        gate = threading.Event()
+        with self._lock:
+            self._answers[path] = replace(self._answers.get(path, Answer()), gate=gate)
+        return gate
+
     def count(self, path: str) -> int:
         with self._lock:
             return sum(1 for seen in self.requests if seen.path == path)
@@ -130,6 +139,10 @@ class FeedServer:
     ) -> None:
         self.stop()
 
+    def _current(self, path: str) -> Answer | None:
+        with self._lock:
+            return self._answers.get(path)
+
     def _answer_for(self, path: str, headers: Mapping[str, str]) -> Answer | None:
         with self._lock:
             self.requests.append(Seen(path, dict(headers)))
@@ -151,6 +164,9 @@ def _handler_for(server: FeedServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             answer = server._answer_for(path, {k.lower(): v for k, v in self.headers.items()})
+            if answer is not None and answer.gate is not None:
+                answer.gate.wait()
+                answer = server._current(path)
             if answer is None:
                 self._send(404, {}, b"not found")
             elif answer.hang:
