@@ -27,6 +27,7 @@ from bot.app import (
 )
 from bot.assembly import everyday_commands
 from bot.cluster.conninfo import libpq_conninfo
+from bot.cluster.gauges import serve_metrics
 from bot.cluster.node import Node, WorkerSpec
 from bot.cluster.ops import PollPlanner, fetch_deferrer, register_ops
 from bot.cluster.pause import pause_stage_writes
@@ -93,6 +94,7 @@ async def fetch_role(settings: Settings, clock: Clock) -> Node:
     assert node.queue is not None
     stage = FetchStage(store, reader, clock, lease=lease, concurrency=settings.poll_concurrency)
     register_fetch(node.queue, stage)
+    serve_metrics(node, settings, store, clock)
     return node
 
 
@@ -117,6 +119,7 @@ async def stories_role(settings: Settings, clock: Clock) -> Node:
         await defer_assign_stories(queue)
 
     node.starters.append(wake)
+    serve_metrics(node, settings, store, clock, lambda: (len(rules), len(stage.planner.stories)))
     return node
 
 
@@ -136,6 +139,7 @@ async def ops_role(settings: Settings, clock: Clock) -> Node:
         stale_seconds=3 * settings.cluster_heartbeat_seconds,
         keep_hours=settings.cluster_keep_jobs_hours,
     )  # fmt: skip
+    serve_metrics(node, settings, store, clock)
     return node
 
 
@@ -159,6 +163,7 @@ async def chat_role(settings: Settings, clock: Clock) -> Node:
     for runtime in runtimes.values():
         node.starters.append(runtime.start)
         node.closers.insert(1, runtime.stop)
+    serve_metrics(node, settings, store, clock, lambda: (len(rules), 0))
     return node
 
 
@@ -177,6 +182,7 @@ async def deliver_role(settings: Settings, clock: Clock) -> Node:
     digests = DigestService(store, clock, extra=SqlExtraDigests(store.engine))
     node.loops += [("delivery", deliverer.drain, settings.delivery_interval_seconds),
                    ("digest", digests.tick, settings.digest_check_seconds)]  # fmt: skip
+    serve_metrics(node, settings, store, clock)
     return node
 
 

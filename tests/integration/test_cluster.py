@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 pytest.importorskip("procrastinate")
@@ -28,6 +29,7 @@ from fakes.telegram_api import FakeBotApi
 from feedserver import FeedServer
 from sqlalchemy import text
 from support import Item, rss
+from test_slack_scenarios import free_port
 from world import MEETING_A, MEETING_B
 
 from bot.cluster.conninfo import libpq_conninfo
@@ -66,10 +68,14 @@ class Cluster:
     settings: dict[str, Setting] = field(default_factory=lambda: dict(SETTINGS))
     processes: list[BotProcess] = field(default_factory=list)
 
-    def start(self, role: str, name: str | None = None, **env: str) -> BotProcess:
+    def start(
+        self, role: str, name: str | None = None, *, also: dict[str, Setting] | None = None,
+        **env: str,
+    ) -> BotProcess:  # fmt: skip
         feeds = [(self.server.url(f"/{o}.xml"), f"Outlet {o.upper()}") for o in OUTLETS]
         bot_env = {"TELEGRAM_BOT_TOKEN": self.api.token, "TELEGRAM_API_BASE_URL": self.api.base_url}
-        process = BotProcess(self.tmp, self.url, self.settings, feeds, env=bot_env | env,
+        settings = self.settings | (also or {})
+        process = BotProcess(self.tmp, self.url, settings, feeds, env=bot_env | env,
                              role=role, name=name or role)  # fmt: skip
         process.start()
         self.processes.append(process)
@@ -103,6 +109,13 @@ class Cluster:
 
     async def stop(self) -> None:
         await asyncio.gather(*(p.stop() for p in self.processes))
+
+    async def stop_cleanly(self) -> None:
+        """SIGTERM every process still running: each must exit 0 (a clean stop)."""
+        running = [p for p in self.processes if p.process and p.process.poll() is None]
+        await self.stop()
+        codes = {p.log.stem: p.process.returncode for p in running if p.process}
+        assert set(codes.values()) == {0}, codes
 
 
 @pytest.fixture
@@ -170,6 +183,7 @@ async def test_two_outlets_on_two_fetch_processes_make_one_story_one_alert_per_c
     assert cluster.api.messages_to(203) == []
     kinds = Counter(r.kind for r in await _outbox(cluster))
     assert kinds == {"alert": 2, "sources": 2}
+    await cluster.stop_cleanly()
 
 
 def _both_batches_held(cluster: Cluster) -> Callable[[], Awaitable[bool]]:
@@ -352,14 +366,15 @@ async def test_a_watch_taken_by_the_chat_process_is_matched_by_the_story_process
     await cluster.sent_to(301, 3)
     alert = api.messages_to(301)[2]
     assert "Cavusoglu" in alert.text and "Outlet A" in alert.text
+    await cluster.stop_cleanly()
 
 
 async def test_three_ops_workers_plan_polls_once_per_tick(cluster: Cluster) -> None:
-    workers = [cluster.start("ops", f"ops-{n}") for n in range(3)]
+    for n in range(3):
+        cluster.start("ops", f"ops-{n}")
     await cluster.until(_planned(cluster, 8), "eight plan ticks")
-    await cluster.stop()
+    await cluster.stop_cleanly()
 
-    assert all(w.process is not None and w.process.returncode == 0 for w in workers)
     rows = await cluster.rows(
         "SELECT (args->>'timestamp')::bigint AS tick, count(*) AS n FROM procrastinate_jobs "
         "WHERE task_name = 'plan_polls' GROUP BY 1 ORDER BY 1"
@@ -384,3 +399,30 @@ def _planned(cluster: Cluster, ticks: int) -> Callable[[], Awaitable[bool]]:
         return int(rows[0].n) >= ticks
 
     return check
+
+
+async def test_a_cluster_role_shows_the_inbox_depth_on_its_metrics(cluster: Cluster) -> None:
+    cluster.publish("a", _now_item(MEETING_A, 6))
+    cluster.publish("b", _now_item(MEETING_B, 5))
+    port = free_port()
+    cluster.start("ops")
+    cluster.start("fetch", also={"metrics_port": port, "listen_host": "127.0.0.1"})
+    await cluster.until(_inbox_holds(cluster, 2), "both articles in the inbox (no story stage)")
+
+    async def shown() -> bool:
+        try:
+            async with (
+                aiohttp.ClientSession() as http,
+                http.get(f"http://127.0.0.1:{port}/metrics") as answer,
+            ):
+                body = await answer.text()
+        except aiohttp.ClientError:
+            return False  # not listening yet
+        return "storywatch_inbox_articles 2.0" in body and _oldest(body) > 0
+
+    await cluster.until(shown, "the inbox gauges on /metrics")
+
+
+def _oldest(body: str) -> float:
+    line = next(x for x in body.splitlines() if x.startswith("storywatch_inbox_oldest_seconds "))
+    return float(line.split()[1])
