@@ -7,6 +7,7 @@ POST /cycle moves to the next cycle. Prints the port on stdout when ready.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import sys
@@ -101,18 +102,16 @@ def main() -> None:
     app = web.Application()
     app.router.add_get("/feed/{n}.xml", farm.feed)
     app.router.add_post("/cycle", farm.next_cycle)
+    asyncio.run(_serve(app, int(sys.argv[2]) if len(sys.argv) > 2 else 8765))
 
-    async def announce(_: web.Application) -> None:
-        print("ready", flush=True)
 
-    app.on_startup.append(announce)
-    web.run_app(
-        app,
-        host="127.0.0.1",
-        port=int(sys.argv[2]) if len(sys.argv) > 2 else 8765,
-        print=None,
-        access_log=None,
-    )
+async def _serve(app: web.Application, port: int) -> None:
+    """Say "ready" only once the socket listens (on_startup runs before it is bound)."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    print("ready", flush=True)
+    await asyncio.Event().wait()  # until terminated
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ articles of a batch and save what it put into the PollBatch in one transaction.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -17,6 +18,8 @@ from bot.core.stories.semantic import Encoder
 from bot.services.cluster_port import PlanPort
 from bot.services.rulebook import ChatHit, RuleBook
 from bot.services.store_port import PollBatch, StoredArticle, StoryRecord
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +85,7 @@ class StoryPlanner:
     async def _assign_and_plan(self, fresh: list[Article], batch: PollBatch, now: datetime) -> None:
         if not fresh:
             return
-        assignments = [(a, self.stories.assign(a)) for a in fresh]
+        assignments = [(a, self._assign(a)) for a in fresh]
         # One view per story, after the whole batch: an alert shows every outlet of the batch.
         views = {s.story_id: self.stories.view(s.story_id) for _, s in assignments}
         for _, assignment in assignments:
@@ -97,6 +100,16 @@ class StoryPlanner:
             view = views[assignment.story_id]
             if view is not None:
                 self._plan_article(batch, context, article, assignment, view)
+
+    def _assign(self, article: Article) -> Assignment:
+        """The index's decision; an article it fails on becomes a story of its own, so one
+        odd item never stops its whole batch (and every poll after it) from being saved."""
+        try:
+            return self.stories.assign(article)
+        except Exception:
+            log.exception("story assignment failed for %s; alerting it on its own", article.id)
+            self.stories.restore(article, article.id, StoryKind.NEW)
+            return Assignment(article.id, article.id, StoryKind.NEW)
 
     def _plan_article(
         self, batch: PollBatch, context: _BatchContext, article: Article,

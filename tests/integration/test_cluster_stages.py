@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from support import SettableClock
 
 from bot.core.models import Article, MessageKind
+from bot.core.stories import Assignment, StoryIndex
 from bot.services.cluster_port import Superseded
 from bot.services.fetch_stage import FetchStage
 from bot.services.ports import FeedReadResult, FeedRef
@@ -51,6 +53,22 @@ async def _watching(store: SqlStore, clock: SettableClock, query: str, chat: str
     chat_id = (await store.upsert_chat("console", chat, None, "u", clock.now())).id
     await store.add_rule(chat_id, query, 50, clock.now())
     return chat_id
+
+
+class _SavesTogether:
+    """The store, but its first save_stage waits until the other stage reached its own."""
+
+    def __init__(self, store: SqlStore, barrier: asyncio.Barrier) -> None:
+        self._store, self._barrier, self._waited = store, barrier, False
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    async def save_stage(self, *args: Any) -> None:
+        if not self._waited:
+            self._waited = True
+            await self._barrier.wait()
+        await self._store.save_stage(*args)
 
 
 def _stage(store: SqlStore, clock: SettableClock) -> StoryStage:
@@ -139,9 +157,11 @@ async def test_a_superseded_stage_writes_nothing_and_retries_on_the_new_head(
     title = "Blinken presses Cavusoglu to drop the Russian S-400 missile system"
     reader.items[a] = [_article(a, "alpha", "1", title, clock)]
     await _fetch_all(store, reader, clock, [a])
-    first, second = _stage(store, clock), _stage(store, clock)
-    await first.restore()
-    await second.restore()
+    both_planned = asyncio.Barrier(2)  # neither saves before both have planned on head 0
+    first, second = (
+        StoryStage(_SavesTogether(store, both_planned), RuleBook(store), clock, window=WINDOW)
+        for _ in range(2)
+    )
     both = await asyncio.gather(first.drain(), second.drain())
     assert sorted(r.retries for r in both) == [0, 1]
     # The loser's index was rebuilt from storage: the next outlet joins the same story.
@@ -196,3 +216,30 @@ async def test_every_change_to_the_rule_set_moves_the_rules_version(store: SqlSt
     await store.delete_chat(chat)
     seen.append(await store.rules_version())
     assert seen == sorted(set(seen)), seen  # strictly increasing
+
+
+async def test_an_article_the_story_index_fails_on_is_alerted_alone_and_the_batch_is_saved(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = SettableClock()
+    a, b = await _feeds(store, clock, "alpha", "beta")
+    chat = await _watching(store, clock, "Zorblax")
+    reader = ScriptedReader(clock)
+    reader.items[a] = [_article(a, "alpha", "1", "Zorblax poisons the story index", clock)]
+    reader.items[b] = [_article(b, "beta", "1", "Zorblax opens a second reactor", clock)]
+    await _fetch_all(store, reader, clock, [a, b])
+    real = StoryIndex.assign
+
+    def failing(index: StoryIndex, article: Article) -> Assignment:
+        if "poisons" in article.title:
+            raise ValueError("an index bug")
+        return real(index, article)
+
+    monkeypatch.setattr(StoryIndex, "assign", failing)
+    await _stage(store, clock).drain()
+    rows = await _outbox(store)
+    assert sorted(s for _, s, k in rows if k == MessageKind.ALERT.value) == sorted(
+        {"alpha-1", *(s for _, s, _ in rows if s != "alpha-1")}
+    )
+    assert len(rows) == 2 and {c for c, _, _ in rows} == {chat}
+    assert await store.inbox_depth(clock.now()) == (0, None)

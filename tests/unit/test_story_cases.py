@@ -202,3 +202,15 @@ def test_a_restart_remembers_a_feeds_furniture() -> None:
     assert live.assign(articles[4]) == restored.assign(articles[4])
     live_view, restored_view = live.view("m4"), restored.view("m4")
     assert live_view is not None and live_view == restored_view
+
+
+def test_a_report_dated_before_the_story_began_joins_it_without_failing() -> None:
+    """Outlets date items oddly (a backdated pubDate, a wrong time zone): a report older than
+    the story's first one must be placed, never stop the poll."""
+    index = StoryIndex(window=timedelta(hours=72))
+    title = "Blinken presses Cavusoglu to drop the Russian S-400 missile system"
+    text = "The two ministers met in Brussels; Turkey bought the S-400 system from Russia."
+    first = index.assign(item("a1", title, text, "Alpha Wire", hours=0, feed=1))
+    older = index.assign(item("b1", title, text, "Beta Radio", hours=-6, feed=2))
+    assert older.story_id == first.story_id
+    assert older.kind is StoryKind.REPEAT

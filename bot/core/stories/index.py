@@ -220,7 +220,8 @@ class StoryIndex:
             story.facts,
             set(story.core),
             considered.arrival.feed in story.feeds,
-            (published - story.first_seen).total_seconds() / 3600,
+            # Never negative: an outlet may report with a pubDate older than the story's start.
+            max(0.0, (published - story.first_seen).total_seconds() / 3600),
             max(0.0, (published - story.last_active).total_seconds() / 3600),
             candidate.links[0].coverage if candidate else 0.0,
             candidate.probability if candidate else 0.0,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+from collections import Counter
 from collections.abc import Callable
 
 from bot.core.stories.features import Features
@@ -43,13 +45,13 @@ class Postings:
         documents seen with a term; terms only this article has find nothing)."""
         seen = [term for term in f.all_terms if count(term) > 1]
         probes = sorted(seen, key=lambda term: (count(term), term))[:PROBES]
-        hits: dict[Member, int] = {}
+        hits: Counter[Member] = Counter()
         for term in probes:
             posting = self._postings.get(term, ())
-            if len(posting) > POSTING_CAP:
-                continue
-            for member in posting:
-                if member.linkable:
-                    hits[member] = hits.get(member, 0) + 1
-        ranked = sorted(hits, key=lambda m: (hits[m], m.published, m.id), reverse=True)
-        return ranked[:LINK_CANDIDATES]
+            if len(posting) <= POSTING_CAP:
+                hits.update(posting)  # counted in C; reports that stopped linking go below
+        best = heapq.nlargest(
+            LINK_CANDIDATES,
+            ((n, m.published, m.id, m) for m, n in hits.items() if m.linkable),
+        )  # ids are unique: members themselves are never compared
+        return [m for *_, m in best]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable
@@ -55,6 +56,8 @@ def words(text: str) -> list[str]:
     return [tok.rstrip(".") or tok for tok in _TOKEN.findall(text)]
 
 
+# Pure and called for every word of every article: memoised (news reuses its vocabulary).
+@functools.lru_cache(maxsize=1 << 15)
 def normalize(token: str) -> str:
     """Lower-case and strip possessives and plural/verb endings, so `Bank's`/`banks` and
     `closes`/`closed` meet. Crude on purpose: it only has to map variants together."""
@@ -86,7 +89,8 @@ def terms(text: str) -> set[str]:
     return found
 
 
-def _forms(tok: str) -> set[str]:
+@functools.lru_cache(maxsize=1 << 15)
+def _forms(tok: str) -> frozenset[str]:
     """The terms one word stands for. "Comcast-Time Warner" must meet "Comcast" and
     "docu-series" meet "series"; a compound of two or more content words ("stay-at-home",
     "Russian-made") is said by its parts, not once more as a whole."""
@@ -94,7 +98,7 @@ def _forms(tok: str) -> set[str]:
     parts = _parts(tok) if "-" in tok and not _NUMBER.search(tok) else set()
     if len(term) > 1 and term not in STOPWORDS and len(parts) < 2:
         parts.add(term)
-    return parts
+    return frozenset(parts)
 
 
 def _parts(hyphenated: str) -> set[str]:
