@@ -38,10 +38,10 @@ WORDS = (
 )
 
 
-def _item(feed: int, number: int, newest: int) -> str:
+def _item(feed: int, number: int, newest: int, base: datetime = BASE) -> str:
     """Item `number`; like a real feed, items are a day apart and the newest is `newest`."""
     words = " ".join(WORDS[(feed * 7 + number * k) % len(WORDS)] for k in range(1, 9))
-    when = format_datetime(BASE + timedelta(hours=newest) - timedelta(days=newest - number))
+    when = format_datetime(base + timedelta(hours=newest) - timedelta(days=newest - number))
     return (
         f"<item><title>Feed {feed} report {number}: {words}</title>"
         f"<link>http://news{feed % 97}.example/{feed}/{number}</link>"
@@ -52,8 +52,8 @@ def _item(feed: int, number: int, newest: int) -> str:
 
 
 class Farm:
-    def __init__(self, churn: int) -> None:
-        self.churn, self.cycle = churn, 0
+    def __init__(self, churn: int, base: datetime = BASE) -> None:
+        self.churn, self.cycle, self.base = churn, 0, base
 
     def version(self, feed: int) -> int:
         return self.cycle if feed % self.churn == 0 else 0
@@ -64,7 +64,9 @@ class Farm:
         etag = f'"{feed}-{version}"'
         if request.headers.get("If-None-Match") == etag:
             return web.Response(status=304, headers={"ETag": etag})
-        items = "".join(_item(feed, n, version + 9) for n in range(version, version + 10))
+        items = "".join(
+            _item(feed, n, version + 9, self.base) for n in range(version, version + 10)
+        )
         body = (
             f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {feed}</title>'
             f"<link>http://news{feed}.example/</link>{items}</channel></rss>"
@@ -82,11 +84,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_farm(port: int, churn: int = 50) -> subprocess.Popen[str]:
-    """This script as a separate process (its CPU is not the client's); returns when ready."""
+def start_farm(port: int, churn: int = 50, base: datetime = BASE) -> subprocess.Popen[str]:
+    """This script as a separate process (its CPU is not the client's); returns when ready.
+    `base`: cycle 0's newest item is 9 hours after it (bench/scale.py dates items to now)."""
     farm = subprocess.Popen(
-        [sys.executable, __file__, str(churn), str(port)], stdout=subprocess.PIPE, text=True
-    )
+        [sys.executable, __file__, str(churn), str(port), base.isoformat()],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
     assert farm.stdout is not None and farm.stdout.readline().strip() == "ready"
     return farm
 
@@ -98,7 +102,8 @@ def next_cycle(port: int) -> None:
 
 
 def main() -> None:
-    farm = Farm(int(sys.argv[1]) if len(sys.argv) > 1 else 50)
+    base = datetime.fromisoformat(sys.argv[3]) if len(sys.argv) > 3 else BASE
+    farm = Farm(int(sys.argv[1]) if len(sys.argv) > 1 else 50, base)
     app = web.Application()
     app.router.add_get("/feed/{n}.xml", farm.feed)
     app.router.add_post("/cycle", farm.next_cycle)
