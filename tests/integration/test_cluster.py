@@ -181,6 +181,7 @@ async def test_two_outlets_on_two_fetch_processes_make_one_story_one_alert_per_c
         alerts = cluster.api.messages_to(chat)
         assert len(alerts) == 1 and "Outlet B" in alerts[0].text, alerts
     assert cluster.api.messages_to(203) == []
+    assert cluster.api.calls_of("getUpdates") == []  # the deliver process only sends
     kinds = Counter(r.kind for r in await _outbox(cluster))
     assert kinds == {"alert": 2, "sources": 2}
     await cluster.stop_cleanly()
