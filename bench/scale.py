@@ -11,7 +11,7 @@ cycle (every feed due at once), planned by an `ops` process in batches of 200.
 - queue overhead per feed: plan_polls time per batch plus the gap a fetch worker spends between
   one job's end and the next one's start (with jobs waiting), divided by the batch size.
 - restore: `--restore` (100,000) synthetic window articles inserted directly, then the story
-  stage's cold start (StoryStage.restore) timed in this process.
+  stage's cold start (StoryStage.restore) timed in this process, and what its index adds to RSS.
 Usage: python bench/scale.py [--feeds 1000] [--database URL] [--restore 100000]
 """
 
@@ -243,13 +243,23 @@ async def restore(url: str, size: int) -> dict[str, Any]:
         async with store.engine.begin() as conn:
             for i in range(0, size, 5000):
                 await conn.execute(insert(t.articles), rows[i : i + 5000])
+        del rows
         stage = StoryStage(store, RuleBook(store), Clock(), window=WINDOW)
-        started = time.perf_counter()
+        before, started = _rss_mb(), time.perf_counter()
         await stage.restore()
-        took = time.perf_counter() - started
+        took, grown = time.perf_counter() - started, _rss_mb() - before
     finally:
         await store.close()
-    return {"restore_window_articles": size, "story_stage_restore_s": round(took, 2)}
+    return {"restore_window_articles": size, "story_stage_restore_s": round(took, 2),
+            "story_index_rss_mb": round(grown, 1)}  # fmt: skip
+
+
+def _rss_mb() -> float:
+    """This process's resident memory now (the index is what grows during a restore)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 async def bench(url: str, feeds: int, restore_size: int) -> dict[str, Any]:
