@@ -16,6 +16,8 @@ from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
+import procrastinate
+
 from bot.app import (
     Parts,
     Runtime,
@@ -74,10 +76,11 @@ async def _store(settings: Settings, node: Node) -> SqlStore:
     return store
 
 
-async def _queue(settings: Settings, node: Node) -> None:
+async def _queue(settings: Settings, node: Node) -> procrastinate.App:
     conninfo = libpq_conninfo(settings.database_url)
     await apply_queue_schema(conninfo)
     node.queue = make_queue_app(conninfo)
+    return node.queue
 
 
 def _spec(settings: Settings, queue: str, jobs: int) -> WorkerSpec:
@@ -87,13 +90,12 @@ def _spec(settings: Settings, queue: str, jobs: int) -> WorkerSpec:
 async def fetch_role(settings: Settings, clock: Clock) -> Node:
     node = Node("fetch", worker=_spec(settings, FETCH_QUEUE, settings.cluster_fetch_jobs))
     store = await _store(settings, node)
-    await _queue(settings, node)
+    queue = await _queue(settings, node)
     reader = _reader(settings)
     node.closers.append(reader.aclose)
     lease = timedelta(seconds=settings.cluster_fetch_lease_seconds)
-    assert node.queue is not None
     stage = FetchStage(store, reader, clock, lease=lease, concurrency=settings.poll_concurrency)
-    register_fetch(node.queue, stage)
+    register_fetch(queue, stage)
     serve_metrics(node, settings, store, clock)
     return node
 
@@ -101,7 +103,7 @@ async def fetch_role(settings: Settings, clock: Clock) -> Node:
 async def stories_role(settings: Settings, clock: Clock) -> Node:
     node = Node("stories", worker=_spec(settings, STORIES_QUEUE, 1))
     store = await _store(settings, node)
-    await _queue(settings, node)
+    queue = await _queue(settings, node)
     pause_stage_writes(store.engine)  # a test hook; nothing unless its variable is set
     rules = RuleBook(store)
     await rules.refresh(force=True)
@@ -111,8 +113,6 @@ async def stories_role(settings: Settings, clock: Clock) -> Node:
         store, rules, clock, window=window, encoder=encoder, chunk=settings.cluster_story_chunk
     )
     await stage.restore()
-    queue = node.queue
-    assert queue is not None
     register_stories(queue, stage)
 
     async def wake() -> None:  # articles may have waited while no story stage ran
@@ -127,15 +127,14 @@ async def ops_role(settings: Settings, clock: Clock) -> Node:
     node = Node("ops", worker=_spec(settings, OPS_QUEUE, OPS_JOBS))
     store = await _store(settings, node)
     await store.sync_default_feeds([(f.url, f.name) for f in settings.feeds], clock.now())
-    await _queue(settings, node)
-    assert node.queue is not None
+    queue = await _queue(settings, node)
     planner = PollPlanner(
-        store, clock, fetch_deferrer(node.queue), batch=settings.cluster_fetch_batch,
+        store, clock, fetch_deferrer(queue), batch=settings.cluster_fetch_batch,
         max_batches=settings.cluster_max_batches_per_tick,
         lease=timedelta(seconds=settings.cluster_fetch_lease_seconds),
     )  # fmt: skip
     register_ops(
-        node.queue, planner, store, clock, every_seconds=settings.cluster_plan_seconds,
+        queue, planner, store, clock, every_seconds=settings.cluster_plan_seconds,
         stale_seconds=3 * settings.cluster_heartbeat_seconds,
         keep_hours=settings.cluster_keep_jobs_hours,
     )  # fmt: skip
