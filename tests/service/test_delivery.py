@@ -3,7 +3,7 @@ slow down, fails, refuses a message, is gone, loses a message, or is not running
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fakes.memory_store import MemoryStore
 from fakes.notifier import ScriptedNotifier
@@ -15,6 +15,7 @@ from bot.core.models import (
     Chat,
     Highlight,
     MessageKind,
+    NoticeMessage,
     OutboundMessage,
     Source,
     StoryView,
@@ -39,10 +40,13 @@ def story(n: int, outlets: int = 1) -> StoryView:
 def queue(
     store: MemoryStore, clock: SettableClock, chat: Chat, *numbers: int,
     kind: MessageKind = MessageKind.ALERT, message: OutboundMessage | None = None,
+    until: datetime | None = None,
 ) -> None:  # fmt: skip
+    """Rows for stories `numbers`, due now; `until`: held back by quiet hours until then."""
     for n in numbers:
         shown = message or AlertMessage(story(n), Highlight(f"snippet {n}"))
-        store.add_row(chat.id, f"s{n}", kind, to_payload(shown), clock.now())
+        store.add_row(chat.id, f"s{n}", kind, to_payload(shown), until or clock.now(),
+                      deferred=until is not None)  # fmt: skip
 
 
 def headlines(notifier: ScriptedNotifier, to: str) -> list[str]:
@@ -175,3 +179,20 @@ async def test_a_platform_not_running_here_keeps_its_messages_for_a_process_that
     clock.advance(minutes=1)  # the last "offline" retry time
     await with_slack.drain()
     assert headlines(slack, "C1") == ["Headline 1", "Headline 2"]
+
+
+async def test_alerts_held_back_by_quiet_hours_arrive_folded_into_one_message() -> None:
+    store, clock, notifier, deliverer, [chat] = setup()
+    queue(store, clock, chat, 1, 2, 3, until=clock.now() + timedelta(hours=5))
+    await run(deliverer, clock, seconds=60)
+    assert notifier.calls == []
+    clock.advance(hours=5)
+    await deliverer.drain()
+    [folded] = notifier.delivered("g1")
+    assert isinstance(folded.message, NoticeMessage)
+    assert [s.headline for s in folded.message.stories] == [
+        "Headline 1",
+        "Headline 2",
+        "Headline 3",
+    ]
+    assert [(r.status, r.folded) for r in store.rows_of(chat)] == [(OutboxStatus.SENT, True)] * 3
