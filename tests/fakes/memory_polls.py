@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.core.models import MessageKind
 from bot.services.ports import FeedReadResult, FeedRef
 from bot.services.store_port import PollBatch, StoredArticle
-from fakes.memory_outbox import StoredChat, StoredStory
+from fakes.memory_outbox import StoredChat, StoredRow, StoredStory
 
 
 @dataclass
@@ -47,6 +48,7 @@ class MemoryPolls:
     stories: dict[str, StoredStory]
     matches: dict[tuple[int, str], tuple[str, datetime]]
     mutes: set[tuple[int, str]]
+    rows: dict[int, StoredRow]
     saved: list[PollBatch]  # every batch save_poll wrote, in order
 
     # --- FeedClaims ---------------------------------------------------------------------------
@@ -137,8 +139,8 @@ class MemoryPolls:
             if story == fragment:
                 self.matches.setdefault((chat, survivor), match)
         self.mutes |= {(chat, survivor) for chat, story in self.mutes if story == fragment}
-        rows = self.rows.values()  # type: ignore[attr-defined]
-        anchored = {r.chat_id for r in rows if r.story_id == survivor and r.kind.value == "alert"}
-        for r in rows:
-            if r.story_id == fragment and r.kind.value == "alert" and r.chat_id not in anchored:
+        alerts = [r for r in self.rows.values() if r.kind is MessageKind.ALERT]
+        anchored = {r.chat_id for r in alerts if r.story_id == survivor}
+        for r in alerts:
+            if r.story_id == fragment and r.chat_id not in anchored:
                 r.story_id = survivor

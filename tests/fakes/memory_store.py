@@ -90,4 +90,5 @@ class MemoryStore(MemoryOutbox, MemoryPolls):
         return [s.chat for s in self.chats.values() if s.chat.active]
 
     async def all_rules(self) -> list[WatchRule]:
-        return list(self.rules.values())
+        """The rules of active chats (a deactivated chat's rules stay, unused)."""
+        return [r for r in self.rules.values() if self.chats[r.chat_id].chat.active]
