@@ -15,7 +15,7 @@ from bot.services.everyday_commands import EverydayCommands
 from bot.services.feed_checks import FeedAdder, FeedCheck, FeedChecks
 from bot.services.ports import Button, Clock, CommandContext, CommandReply
 from bot.services.rulebook import RuleBook
-from bot.services.store_port import RuleLimitReached, Store
+from bot.services.store_port import CommandStore, RuleLimitReached
 
 MAX_ARGUMENT = 1000
 Handler = Callable[[Chat, str], Awaitable[CommandReply]]
@@ -28,7 +28,7 @@ class CommandService:
 
     def __init__(
         self,
-        store: Store,
+        store: CommandStore,
         rules: RuleBook,
         clock: Clock,
         check_feed: FeedCheck,

@@ -35,7 +35,7 @@ from bot.services.ports import (
     Notifier,
     RateLimited,
 )
-from bot.services.store_port import OutboxRow, Store
+from bot.services.store_port import DeliveryPort, OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class Deliverer:
 
     def __init__(
         self,
-        store: Store,
+        store: DeliveryPort,
         notifiers: Mapping[str, Notifier],
         clock: Clock,
         *,

@@ -10,7 +10,7 @@ from bot.core.digest import build_digest, digest_date_label
 from bot.core.models import Chat, DigestMessage
 from bot.core.policy import digest_due, next_digest_at
 from bot.services.ports import Clock
-from bot.services.store_port import Store
+from bot.services.store_port import DigestPort
 
 
 class ExtraDigests(Protocol):
@@ -25,7 +25,12 @@ class DigestService:
     """Checks every active chat; the store makes each slot happen once, even after downtime."""
 
     def __init__(
-        self, store: Store, clock: Clock, *, max_items: int = 12, extra: ExtraDigests | None = None
+        self,
+        store: DigestPort,
+        clock: Clock,
+        *,
+        max_items: int = 12,
+        extra: ExtraDigests | None = None,
     ) -> None:
         self._store, self._clock, self._max_items = store, clock, max_items
         self._extra = extra

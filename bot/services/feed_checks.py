@@ -18,7 +18,7 @@ from bot.core.models import Chat
 from bot.core.user_text import without_unsafe
 from bot.services import replies
 from bot.services.ports import Clock, CommandContext, CommandReply
-from bot.services.store_port import Store
+from bot.services.store_port import FeedAdding
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,9 @@ class FollowUp:
 class FeedAdder:
     """/addfeed: check the feed once with every safety rule, then add it to the chat."""
 
-    def __init__(self, store: Store, clock: Clock, check: FeedCheck, checks: FeedChecks) -> None:
+    def __init__(
+        self, store: FeedAdding, clock: Clock, check: FeedCheck, checks: FeedChecks
+    ) -> None:
         self._store, self._clock, self._check, self._checks = store, clock, check, checks
 
     async def add(self, ctx: CommandContext, chat: Chat, url: str) -> CommandReply:

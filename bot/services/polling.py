@@ -20,7 +20,7 @@ from bot.services.planning import StoryPlanner
 from bot.services.poll_leases import HeldClaims
 from bot.services.ports import Clock, FeedReader, FeedReadResult, FeedRef
 from bot.services.rulebook import RuleBook
-from bot.services.store_port import PollBatch, Store
+from bot.services.store_port import PollBatch, PollingPort
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class Poller:
 
     def __init__(
         self,
-        store: Store,
+        store: PollingPort,
         reader: FeedReader,
         rules: RuleBook,
         clock: Clock,

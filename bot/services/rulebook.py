@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.core.matcher import RuleHit, RuleIndex
 from bot.core.models import WatchRule
-from bot.services.store_port import Store
+from bot.services.store_port import RulesPort
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +28,7 @@ class ChatHit:
 class RuleBook:
     """A cache of the rules table; the database stays the truth, so any process can rebuild it."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: RulesPort) -> None:
         self._store = store
         self._index = RuleIndex.build(())
         self._rules: dict[int, WatchRule] = {}
