@@ -108,9 +108,13 @@ class StoryIndex:
         return self.settle(considered, self._choice(considered))
 
     def restore(self, article: Article, story_id: str, kind: StoryKind) -> None:
-        """Replay a stored article into its known story (at start-up); `kind` is informational."""
+        """Replay a stored article into its known story (at start-up); `kind` is informational.
+
+        The article's feed memory, term counts and report are rebuilt exactly as `assign`
+        built them, but no candidate story is scored: the story is known (a restart of 100,000
+        window articles took minutes doing that)."""
         if self._known_story(article) is None:
-            self.settle(self.consider(article), story_id)
+            self._add(self._read(article), story_id)
 
     def view(self, story_id: str) -> StoryView | None:
         """The story as a chat sees it now, or None once it left the window (or never existed)."""
@@ -135,6 +139,16 @@ class StoryIndex:
 
     def consider(self, article: Article) -> Considered:
         """Read `article` (learning its feed's furniture) and score the stories it might tell."""
+        considered = self._read(article)
+        if not considered.solitary:
+            considered.candidates = self._candidates(considered.arrival, considered.weigh)
+            if considered.sentence_vector is not None:
+                self._rescore(considered)
+        return considered
+
+    def _read(self, article: Article) -> Considered:
+        """Everything `article` teaches the index (its feed's furniture, term counts, facts),
+        before any story is scored."""
         self._expire(article.published)
         feed = _feed_key(article)
         memory = self._boilerplate.feed(feed)
@@ -152,12 +166,8 @@ class StoryIndex:
         considered = Considered(
             article, title, sentences, features, arrival, facts, solitary, weigh
         )
-        if not solitary:
-            if self._encoder is not None:
-                considered.sentence_vector = self._encoder.encode(_sentence_text(considered))
-            considered.candidates = self._candidates(arrival, considered.weigh)
-            if considered.sentence_vector is not None:
-                self._rescore(considered)
+        if not solitary and self._encoder is not None:
+            considered.sentence_vector = self._encoder.encode(_sentence_text(considered))
         return considered
 
     def settle(self, considered: Considered, story_id: str | None) -> Assignment:
