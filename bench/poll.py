@@ -27,14 +27,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from feedfarm import free_port, next_cycle, start_farm
-
 if TYPE_CHECKING:
     from bot.app import App
 
-# The bot is imported inside the functions: parser processes are spawned and re-import this
-# script (multiprocessing's rule for a __main__ file); `storywatch run` costs them no such
-# import, so neither should the bench.
+# The bot and the farm (aiohttp) are imported inside the functions: parser processes are
+# spawned and re-import this script (multiprocessing's rule for a __main__ file);
+# `storywatch run` costs them no such import, so neither should the bench.
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -136,6 +134,8 @@ async def _cycle(app: App, meter: Meter, feeds: int) -> dict[str, Any]:
 
 
 async def _bench(feeds: int, cycles: int, workers: int | None) -> dict[str, Any]:
+    from feedfarm import free_port, next_cycle, start_farm  # not in the parser processes
+
     port, clock, meter = free_port(), Clock(), Meter()
     farm = start_farm(port)
     try:

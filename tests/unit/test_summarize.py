@@ -32,6 +32,13 @@ FURNITURE = [
     "With reporting by AFP and Reuters",
     "Our journalists report the news in 30 languages where a free press is banned.",
     "We believe that information should not be behind a paid wall.",
+    "SIGN UP for the evening edition",
+    "Skip to main content",
+    "Download our app for alerts",
+    "Related: Harbour strike ends after pay deal",
+    "© 2026 The Harbour Times. All Rights Reserved.",
+    "Click here to watch the briefing",
+    "Consider a donation to keep us going",
 ]
 
 BODY = (

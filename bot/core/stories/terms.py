@@ -57,7 +57,7 @@ def words(text: str) -> list[str]:
 
 
 # Pure and called for every word of every article: memoised (news reuses its vocabulary).
-@functools.lru_cache(maxsize=1 << 15)
+@functools.lru_cache(maxsize=1 << 14)
 def normalize(token: str) -> str:
     """Lower-case and strip possessives and plural/verb endings, so `Bank's`/`banks` and
     `closes`/`closed` meet. Crude on purpose: it only has to map variants together."""
@@ -89,7 +89,7 @@ def terms(text: str) -> set[str]:
     return found
 
 
-@functools.lru_cache(maxsize=1 << 15)
+@functools.lru_cache(maxsize=1 << 14)
 def _forms(tok: str) -> frozenset[str]:
     """The terms one word stands for. "Comcast-Time Warner" must meet "Comcast" and
     "docu-series" meet "series"; a compound of two or more content words ("stay-at-home",
