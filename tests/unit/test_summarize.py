@@ -39,6 +39,7 @@ FURNITURE = [
     "© 2026 The Harbour Times. All Rights Reserved.",
     "Click here to watch the briefing",
     "Consider a donation to keep us going",
+    "CLİCK HERE to watch the briefing",  # a Turkish capital İ: case aside, as for "click"
 ]
 
 BODY = (
