@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from typing import Any
 from xml.sax.saxutils import escape
 
 from bot.core.models import OutboundMessage
@@ -97,3 +99,21 @@ def rss(title: str, items: list[Item]) -> bytes:
         f"<title>{escape(title)}</title><link>http://example.org/</link>{body}"
         f"</channel></rss>"
     ).encode()
+
+
+class SavesTogether:
+    """A store as one story stage sees it: its first save_stage waits until every stage
+    sharing `barrier` has planned, so stages on the same head write at once (the lock
+    bypassed, as a paused and superseded process would)."""
+
+    def __init__(self, store: Any, barrier: asyncio.Barrier) -> None:
+        self._store, self._barrier, self._met = store, barrier, False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def save_stage(self, *args: Any) -> None:
+        if not self._met:
+            self._met = True
+            await self._barrier.wait()
+        await self._store.save_stage(*args)

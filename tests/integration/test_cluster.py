@@ -28,7 +28,7 @@ from conftest import fresh_postgres_url
 from fakes.telegram_api import FakeBotApi
 from feedserver import FeedServer
 from sqlalchemy import text
-from support import Item, rss
+from support import Item, SavesTogether, rss
 from test_slack_scenarios import free_port
 from world import MEETING_A, MEETING_B
 
@@ -300,23 +300,6 @@ def _inbox_holds(cluster: Cluster, count: int) -> Callable[[], Awaitable[bool]]:
     return check
 
 
-class _Rendezvous:
-    """The store as one stage sees it; every stage's first save waits for all to plan, so
-    two stages with the same head write at the same moment (the lock bypassed)."""
-
-    def __init__(self, store: SqlStore, barrier: asyncio.Barrier) -> None:
-        self._store, self._barrier, self._met = store, barrier, False
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-    async def save_stage(self, *args: Any) -> None:
-        if not self._met:
-            self._met = True
-            await self._barrier.wait()
-        await self._store.save_stage(*args)
-
-
 async def test_two_story_stages_at_once_the_head_makes_one_retry_and_no_story_splits(
     cluster: Cluster,
 ) -> None:
@@ -329,7 +312,7 @@ async def test_two_story_stages_at_once_the_head_makes_one_retry_and_no_story_sp
     barrier = asyncio.Barrier(2)
     stages = []
     for _ in range(2):
-        store = _Rendezvous(cluster.store, barrier)
+        store = SavesTogether(cluster.store, barrier)
         stage = StoryStage(store, RuleBook(store), _Clock(), window=timedelta(hours=72))  # type: ignore[arg-type]
         await stage.restore()
         stages.append(stage)

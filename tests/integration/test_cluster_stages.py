@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from support import SettableClock
+from support import SavesTogether, SettableClock
 
 from bot.core.models import Article, MessageKind
 from bot.core.stories import Assignment, StoryIndex
@@ -53,22 +52,6 @@ async def _watching(store: SqlStore, clock: SettableClock, query: str, chat: str
     chat_id = (await store.upsert_chat("console", chat, None, "u", clock.now())).id
     await store.add_rule(chat_id, query, 50, clock.now())
     return chat_id
-
-
-class _SavesTogether:
-    """The store, but its first save_stage waits until the other stage reached its own."""
-
-    def __init__(self, store: SqlStore, barrier: asyncio.Barrier) -> None:
-        self._store, self._barrier, self._waited = store, barrier, False
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._store, name)
-
-    async def save_stage(self, *args: Any) -> None:
-        if not self._waited:
-            self._waited = True
-            await self._barrier.wait()
-        await self._store.save_stage(*args)
 
 
 def _stage(store: SqlStore, clock: SettableClock) -> StoryStage:
@@ -159,7 +142,7 @@ async def test_a_superseded_stage_writes_nothing_and_retries_on_the_new_head(
     await _fetch_all(store, reader, clock, [a])
     both_planned = asyncio.Barrier(2)  # neither saves before both have planned on head 0
     first, second = (
-        StoryStage(_SavesTogether(store, both_planned), RuleBook(store), clock, window=WINDOW)
+        StoryStage(SavesTogether(store, both_planned), RuleBook(store), clock, window=WINDOW)
         for _ in range(2)
     )
     both = await asyncio.gather(first.drain(), second.drain())
