@@ -112,7 +112,9 @@ def register_ops(
     @app.periodic(cron="7 * * * *", periodic_id=CLEAN_JOBS)  # hourly
     @app.task(name=CLEAN_JOBS, queue=OPS_QUEUE, queueing_lock=CLEAN_JOBS)
     async def clean_jobs(timestamp: int) -> None:
-        await app.job_manager.delete_old_jobs(nb_hours=keep_hours)
+        await app.job_manager.delete_old_jobs(
+            nb_hours=keep_hours, include_failed=True, include_cancelled=True, include_aborted=True
+        )  # failed ones too: the sweep fails a stalled copy of a job already waiting again
 
 
 def fetch_deferrer(app: procrastinate.App) -> DeferFetch:

@@ -6,6 +6,7 @@ articles of a batch and save what it put into the PollBatch in one transaction.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -45,10 +46,19 @@ class StoryPlanner:
         self.stories = StoryIndex(window=window, encoder=encoder)
 
     async def restore(self, now: datetime) -> None:
-        """Replay the window's stored articles so the same stories continue."""
-        self.stories = StoryIndex(window=self._window, encoder=self._encoder)
-        for stored in await self._store.recent_articles(now - self._window):
-            self.stories.restore(stored.article, stored.story_id, stored.kind)
+        """Replay the window's stored articles so the same stories continue.
+
+        Rebuilt in a worker thread, then swapped in: at 100,000 window articles this is tens
+        of seconds of CPU, and the event loop must keep answering (chat commands; a cluster
+        worker's heartbeat, without which its job would be taken for dead and retried)."""
+        stored = await self._store.recent_articles(now - self._window)
+        self.stories = await asyncio.to_thread(self._rebuilt, stored)
+
+    def _rebuilt(self, stored: list[StoredArticle]) -> StoryIndex:
+        index = StoryIndex(window=self._window, encoder=self._encoder)
+        for s in stored:
+            index.restore(s.article, s.story_id, s.kind)
+        return index
 
     async def plan(self, articles: list[Article], batch: PollBatch, now: datetime) -> None:
         """Put the unseen ones of `articles` into `batch`, with their stories and messages."""

@@ -46,7 +46,11 @@ class ClusterStore:
         """The feeds' new states and their unseen articles, in one transaction; saving a feed's
         state ends its claim. Returns how many articles were queued for the story stage."""
         f = t.feeds.c
-        mine = select(f.id).where(f.id.in_([r.feed_id for r in results]), f.claimed_by == worker)
+        mine = (
+            select(f.id)
+            .where(f.id.in_([r.feed_id for r in results]), f.claimed_by == worker)
+            .with_for_update()  # held until the states are written: no planner can re-claim
+        )
         async with self.engine.begin() as conn:
             held = set((await conn.execute(mine)).scalars())
             # A claim that ran out and went to another worker is not ours to write.

@@ -190,6 +190,8 @@ async def test_every_change_to_the_rule_set_moves_the_rules_version(store: SqlSt
     seen = [await store.rules_version()]
     chat = await _watching(store, clock, "Zorblax")  # a new chat, then its rule
     seen.append(await store.rules_version())
+    await store.add_rule(chat, "Quuxite", 50, clock.now())  # a second rule, same chat
+    seen.append(await store.rules_version())
     await store.remove_rule(chat, "1")
     seen.append(await store.rules_version())
     await store.deactivate_chat(chat, "blocked")
@@ -226,3 +228,24 @@ async def test_an_article_the_story_index_fails_on_is_alerted_alone_and_the_batc
     )
     assert len(rows) == 2 and {c for c, _, _ in rows} == {chat}
     assert await store.inbox_depth(clock.now()) == (0, None)
+
+
+async def test_a_second_watch_of_a_known_chat_reaches_the_story_stage(
+    database_url: str, store: SqlStore
+) -> None:
+    """The chat already existed (no new chat to move the rules version): the rule alone must."""
+    clock = SettableClock()
+    (a,) = await _feeds(store, clock, "alpha")
+    chat = await _watching(store, clock, "Zorblax")
+    stage = _stage(store, clock)
+    await stage.drain()  # automaton built with the first rule only
+    chat_process = await SqlStore.open(database_url)
+    try:
+        await chat_process.add_rule(chat, "Quuxite", 50, clock.now())
+    finally:
+        await chat_process.close()
+    reader = ScriptedReader(clock)
+    reader.items[a] = [_article(a, "alpha", "1", "Quuxite mine reopens after the flood", clock)]
+    await _fetch_all(store, reader, clock, [a])
+    await stage.drain()
+    assert [(c, k) for c, _, k in await _outbox(store)] == [(chat, MessageKind.ALERT.value)]

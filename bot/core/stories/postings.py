@@ -50,8 +50,9 @@ class Postings:
             posting = self._postings.get(term, ())
             if len(posting) <= POSTING_CAP:
                 hits.update(posting)  # counted in C; reports that stopped linking go below
-        best = heapq.nlargest(
+        # By key (never comparing reports themselves), ties kept in order, as a sort would.
+        return heapq.nlargest(
             LINK_CANDIDATES,
-            ((n, m.published, m.id, m) for m, n in hits.items() if m.linkable),
-        )  # ids are unique: members themselves are never compared
-        return [m for *_, m in best]
+            (m for m in hits if m.linkable),
+            key=lambda m: (hits[m], m.published, m.id),
+        )
