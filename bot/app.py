@@ -197,7 +197,8 @@ def retry_policy(settings: Settings) -> RetryPolicy:
     )
 
 
-def _reader(settings: Settings) -> HttpFeedReader:
+def feed_reader(settings: Settings) -> HttpFeedReader:
+    """The feed reader with its parser processes, from the settings (every polling role)."""
     workers = settings.parse_workers
     workers = default_workers() if workers is None else workers
     return HttpFeedReader(
@@ -227,7 +228,7 @@ async def build_app(
     store = await MeteredStore.open(settings.database_url)
     store.metrics = metrics
     await store.sync_default_feeds([(f.url, f.name) for f in settings.feeds], clock.now())
-    reader = _reader(settings)
+    reader = feed_reader(settings)
     rules = RuleBook(store)
     await rules.refresh(force=True)
     poller = await _poller(settings, store, reader, rules, clock)
@@ -237,7 +238,7 @@ async def build_app(
         store, rules, clock, check, max_rules=settings.max_rules_per_chat, feed_checks=checks,
         everyday=everyday_commands(settings, store.engine, clock, check, checks, digests),
     )  # fmt: skip
-    runtimes = _runtimes(settings, commands, console, Parts(store.engine, clock))
+    runtimes = build_runtimes(settings, commands, console, Parts(store.engine, clock))
     plain = {name: r.notifier for name, r in runtimes.items()} | dict(notifiers or {})
     registry = {name: MeteredNotifier(name, n, metrics) for name, n in plain.items()}
     deliverer = Deliverer(
@@ -263,10 +264,11 @@ async def _poller(
     return poller
 
 
-def _runtimes(
+def build_runtimes(
     settings: Settings, commands: CommandService, console: tuple[TextIO, TextIO] | None,
     parts: Parts,
 ) -> dict[str, Runtime]:  # fmt: skip
+    """The configured chat platforms (a console when none is, or when asked for)."""
     runtimes = {
         name: build(settings, commands, parts)
         for name, (wanted, build) in PLATFORMS.items()

@@ -22,9 +22,9 @@ from bot.app import (
     Parts,
     Runtime,
     SystemClock,
-    _reader,
-    _runtimes,
+    build_runtimes,
     feed_check,
+    feed_reader,
     retry_policy,
 )
 from bot.assembly import everyday_commands
@@ -91,7 +91,7 @@ async def fetch_role(settings: Settings, clock: Clock) -> Node:
     node = Node("fetch", worker=_spec(settings, FETCH_QUEUE, settings.cluster_fetch_jobs))
     store = await _store(settings, node)
     queue = await _queue(settings, node)
-    reader = _reader(settings)
+    reader = feed_reader(settings)
     node.closers.append(reader.aclose)
     lease = timedelta(seconds=settings.cluster_fetch_lease_seconds)
     stage = FetchStage(store, reader, clock, lease=lease, concurrency=settings.poll_concurrency)
@@ -157,7 +157,7 @@ async def chat_role(settings: Settings, clock: Clock) -> Node:
     rules = RuleBook(store)
     await rules.refresh(force=True)
     commands = _commands(settings, store, rules, clock)
-    runtimes = _runtimes(settings, commands, None, Parts(store.engine, clock))
+    runtimes = build_runtimes(settings, commands, None, Parts(store.engine, clock))
     node.closers.append(commands.aclose)  # closed first: no answer into a stopped platform
     for runtime in runtimes.values():
         node.starters.append(runtime.start)
@@ -171,7 +171,9 @@ async def deliver_role(settings: Settings, clock: Clock) -> Node:
     store = await _store(settings, node)
     # The platforms are built as in `all` mode, for their notifiers; they take no updates.
     commands = _commands(settings, store, RuleBook(store), clock)
-    runtimes: dict[str, Runtime] = _runtimes(settings, commands, None, Parts(store.engine, clock))
+    runtimes: dict[str, Runtime] = build_runtimes(
+        settings, commands, None, Parts(store.engine, clock)
+    )
     for runtime in runtimes.values():
         node.starters.append(runtime.start_sending)
         node.closers.insert(1, runtime.stop)

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from bot.core.models import Article
 from bot.services.ports import FeedReadResult, FeedRef
-from bot.services.store_port import PlanReads, PollBatch, RulesPort, SeenArticles
+from bot.services.store_port import HeldFeeds, PlanReads, PollBatch, RulesPort, SeenArticles
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,12 +24,10 @@ class Superseded(Exception):
     """The story head moved since this stage read it: another stage wrote; nothing was saved."""
 
 
-class FetchPort(Protocol):
+class FetchPort(HeldFeeds, Protocol):
     """What a fetch worker needs: its claimed feeds, and one write per batch."""
 
     async def claimed_feeds(self, ids: Sequence[int], worker: str) -> list[FeedRef]: ...
-    async def renew_feed_claims(self, ids: Sequence[int], worker: str, until: datetime) -> None: ...
-    async def release_feeds(self, ids: Sequence[int], worker: str) -> None: ...
     async def put_inbox(
         self, results: Sequence[FeedReadResult], worker: str, now: datetime
     ) -> int: ...

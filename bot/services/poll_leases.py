@@ -10,27 +10,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import timedelta
 
 from bot.services.ports import Clock
+from bot.services.store_port import HeldFeeds
 
 log = logging.getLogger(__name__)
-
-
-class ClaimPort(Protocol):
-    """The storage calls a held claim makes."""
-
-    async def renew_feed_claims(self, ids: Sequence[int], worker: str, until: datetime) -> None: ...
-    async def release_feeds(self, ids: Sequence[int], worker: str) -> None: ...
 
 
 class HeldClaims:
     """`worker`'s claim on `ids`, renewed in the background until `done` or `give_back`."""
 
     def __init__(
-        self, store: ClaimPort, ids: list[int], worker: str, lease: timedelta, clock: Clock
+        self, store: HeldFeeds, ids: list[int], worker: str, lease: timedelta, clock: Clock
     ) -> None:
         self._store, self._ids, self._worker = store, ids, worker
         self._renewal = asyncio.create_task(_renew(store, ids, worker, lease, clock))
@@ -47,7 +39,7 @@ class HeldClaims:
 
 
 async def _renew(
-    store: ClaimPort, ids: list[int], worker: str, lease: timedelta, clock: Clock
+    store: HeldFeeds, ids: list[int], worker: str, lease: timedelta, clock: Clock
 ) -> None:
     while True:
         await asyncio.sleep(lease.total_seconds() / 3)

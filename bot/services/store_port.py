@@ -106,14 +106,19 @@ class ChatStatus:
 # Every method is one transaction.
 
 
-class FeedClaims(Protocol):
+class HeldFeeds(Protocol):
+    """Claims on feeds being read: renewed while the work goes on, given back if it fails."""
+
+    async def renew_feed_claims(self, ids: Sequence[int], worker: str, until: datetime) -> None: ...
+    async def release_feeds(self, ids: Sequence[int], worker: str) -> None: ...
+
+
+class FeedClaims(HeldFeeds, Protocol):
     """Due feeds claimed with a lease, renewed while polled, given back when a poll fails."""
 
     async def due_feeds(
         self, now: datetime, limit: int, *, worker: str = "", lease: timedelta = ...
     ) -> list[FeedRef]: ...
-    async def renew_feed_claims(self, ids: Sequence[int], worker: str, until: datetime) -> None: ...
-    async def release_feeds(self, ids: Sequence[int], worker: str) -> None: ...
 
 
 class SeenArticles(Protocol):
