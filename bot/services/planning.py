@@ -71,14 +71,7 @@ class StoryPlanner:
         known = await self._store.known_articles(
             [a.id for a in articles], [a.url for a in articles if a.url]
         )
-        fresh: dict[str, Article] = {}
-        urls: set[str] = set()
-        for a in sorted(articles, key=lambda a: a.published):
-            if a.id in known or a.id in fresh or (a.url and (a.url in known or a.url in urls)):
-                continue
-            fresh[a.id] = a
-            urls.add(a.url)
-        return list(fresh.values())
+        return unseen_once(articles, known)
 
     def _remember_old(self, fresh: list[Article], batch: PollBatch, now: datetime) -> list[Article]:
         """Items older than the story window (a new feed's backlog) are stored as seen, never
@@ -207,3 +200,16 @@ def _brought_outlet(
     if outlets is None:
         outlets = context.outlets[view.story_id] = frozenset((s.name, s.url) for s in view.sources)
     return (article.source, article.url) in outlets
+
+
+def unseen_once(articles: list[Article], known: set[str]) -> list[Article]:
+    """The articles whose id and url are not in `known`, each once (by id or url), oldest
+    first: the copy kept of an item two feeds carry is the earlier one."""
+    fresh: dict[str, Article] = {}
+    urls: set[str] = set()
+    for a in sorted(articles, key=lambda a: a.published):
+        if a.id in known or a.id in fresh or (a.url and (a.url in known or a.url in urls)):
+            continue
+        fresh[a.id] = a
+        urls.add(a.url)
+    return list(fresh.values())

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.models import Article
 from bot.services.cluster_port import InboxItem, Superseded
+from bot.services.planning import unseen_once
 from bot.services.ports import FeedReadResult, FeedRef
 from bot.services.store_port import PollBatch
 from bot.storage import tables as t
@@ -104,7 +105,7 @@ class ClusterStore:
 
 
 async def _unseen(conn: AsyncConnection, articles: list[Article]) -> list[Article]:
-    """Articles neither stored nor queued (by id or url), each once."""
+    """Articles neither stored nor queued (by id or url), each once, oldest first."""
     a = t.articles.c
     known: set[str] = set()
     for i in range(0, len(articles), _CHUNK):
@@ -118,13 +119,7 @@ async def _unseen(conn: AsyncConnection, articles: list[Article]) -> list[Articl
                 known.update(
                     (await conn.execute(select(column).where(column.in_(values)))).scalars()
                 )
-    fresh: dict[str, Article] = {}
-    for article in articles:
-        if article.id in known or (article.url and article.url in known):
-            continue
-        known.update((article.id, article.url))
-        fresh.setdefault(article.id, article)
-    return list(fresh.values())
+    return unseen_once(articles, known)
 
 
 def _inbox_row(article: Article, now: datetime) -> dict[str, Any]:

@@ -71,6 +71,16 @@ async def _fetch_all(store: SqlStore, reader: ScriptedReader, clock: SettableClo
     return (await stage.run(ids, worker)).queued
 
 
+async def _publish_and_drain(
+    store: SqlStore, stage: StoryStage, clock: SettableClock, feed: int, title: str
+) -> None:
+    """One new article on `feed`, fetched into the inbox, then one drain of `stage`."""
+    reader = ScriptedReader(clock)
+    reader.items[feed] = [_article(feed, "alpha", "1", title, clock)]
+    await _fetch_all(store, reader, clock, [feed])
+    await stage.drain()
+
+
 async def test_two_outlets_queued_by_two_fetch_batches_become_one_alert_naming_both(
     store: SqlStore,
 ) -> None:
@@ -178,10 +188,7 @@ async def test_a_watch_added_through_another_process_matches_the_next_chunk(
         chat = await _watching(chat_process, clock, "Zorblax")
     finally:
         await chat_process.close()
-    reader = ScriptedReader(clock)
-    reader.items[a] = [_article(a, "alpha", "1", "Zorblax unveils a new reactor", clock)]
-    await _fetch_all(store, reader, clock, [a])
-    await stage.drain()
+    await _publish_and_drain(store, stage, clock, a, "Zorblax unveils a new reactor")
     assert [(c, k) for c, _, k in await _outbox(store)] == [(chat, MessageKind.ALERT.value)]
 
 
@@ -244,8 +251,5 @@ async def test_a_second_watch_of_a_known_chat_reaches_the_story_stage(
         await chat_process.add_rule(chat, "Quuxite", 50, clock.now())
     finally:
         await chat_process.close()
-    reader = ScriptedReader(clock)
-    reader.items[a] = [_article(a, "alpha", "1", "Quuxite mine reopens after the flood", clock)]
-    await _fetch_all(store, reader, clock, [a])
-    await stage.drain()
+    await _publish_and_drain(store, stage, clock, a, "Quuxite mine reopens after the flood")
     assert [(c, k) for c, _, k in await _outbox(store)] == [(chat, MessageKind.ALERT.value)]
