@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.core.models import Article, StoryKind
-from bot.core.stories import StoryIndex
+from bot.core.stories import StoryIndex, weights
 
 T0 = datetime(2026, 5, 4, 6, 0, tzinfo=UTC)
 
@@ -214,3 +214,41 @@ def test_a_report_dated_before_the_story_began_joins_it_without_failing() -> Non
     older = index.assign(item("b1", title, text, "Beta Radio", hours=-6, feed=2))
     assert older.story_id == first.story_id
     assert older.kind is StoryKind.REPEAT
+
+
+def _grounding_told_twice() -> StoryIndex:
+    """An index holding the first two reports of one grounding, which share too little to be
+    joined: each got its own alert."""
+    index = StoryIndex()
+    index.assign(item(
+        "s1",
+        "Ferry Aurelia runs aground off Kestrel Point, passengers evacuated",
+        "The ferry Aurelia struck rocks near Kestrel Point on Sunday evening and coastguard "
+        "boats took its passengers ashore.",
+        "Harbour Herald", feed=1,
+    ))  # fmt: skip
+    second = item(
+        "s2",
+        "Coastguard rescues hundreds from stranded vessel near Dunmore",
+        "More than two hundred people were taken off a ship that hit a reef near Dunmore "
+        "harbour, officials said.",
+        "Coast Courier", hours=2, feed=2,
+    )  # fmt: skip
+    assert index.assign(second).kind is StoryKind.NEW
+    return index
+
+
+def test_a_follow_up_of_an_event_split_across_two_alerts_opens_no_third() -> None:
+    """A third report shares part of the event with each first report: it is that event's
+    follow-up and joins one of them, though neither alone holds enough evidence for it."""
+    third = item(
+        "s3",
+        "Ferry Aurelia passengers recall night stranded on reef near Dunmore",
+        "Passengers of the Aurelia told of a long wait on deck before coastguard boats "
+        "reached them.",
+        "Island Times", hours=5, feed=3,
+    )  # fmt: skip
+    each = {c.story.id: c.probability for c in _grounding_told_twice().consider(third).candidates}
+    assert set(each) == {"s1", "s2"} and max(each.values()) < weights.JOIN.threshold
+    verdict = _grounding_told_twice().assign(third)
+    assert verdict.story_id in {"s1", "s2"} and verdict.kind is not StoryKind.NEW

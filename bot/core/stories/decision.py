@@ -25,6 +25,7 @@ RARE_NAME_DOCS = 10  # a name this few articles carry identifies an event
 LINK_EVIDENCE = 6.0  # a report sharing this much counts as supporting the join
 _LEAD = 0.5  # headline words state the story; lead words support it
 _BOTH_LEADS = 0.25
+SUPPORT_FLOOR = 0.2  # a candidate less likely than this is noise, not part of the event
 
 FEATURES = (
     "title_shared",
@@ -188,6 +189,18 @@ def _figures_disagree(mine: frozenset[str], theirs: tuple[str, ...]) -> bool:
 
 def _log_hours(a: datetime, b: datetime) -> float:
     return math.log1p(abs((a - b).total_seconds()) / 3600)
+
+
+def support(probabilities: Iterable[float]) -> float:
+    """How likely the article tells one of its candidate stories: the chance that not every
+    candidate of some standing (>= SUPPORT_FLOOR) is wrong. An event whose first reports were
+    split across several stories (weak evidence between them) leaves each with only part of
+    the evidence a follow-up shares with the event; together they say it is no new event."""
+    none = 1.0
+    for p in probabilities:
+        if p >= SUPPORT_FLOOR:
+            none *= 1.0 - p
+    return 1.0 - none
 
 
 def probability(values: Sequence[float], model: weights.Model | None = None) -> float:

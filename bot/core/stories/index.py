@@ -187,7 +187,12 @@ class StoryIndex:
         if threshold is None:
             threshold = weights.JOIN.threshold
         best = max(considered.candidates, key=lambda c: c.probability, default=None)
-        return best.story.id if best is not None and best.probability >= threshold else None
+        if best is None:
+            return None
+        # The most probable story gets the article when the candidates together say it is no
+        # new event: fragments of one event each hold part of its evidence (decision.support).
+        joins = decision.support(c.probability for c in considered.candidates) >= threshold
+        return best.story.id if joins else None
 
     def _candidates(self, arrival: decision.Arrival, weigh: decision.Weigher) -> list[Candidate]:
         """Stories whose reports share the article's rarest terms, each scored by the model."""
