@@ -6,12 +6,13 @@ The flow for each new article (`StoryIndex.assign`):
 2. features — headline and lead terms, names, figures, calendar dates; round-ups and live
    blogs, and new editions of a feed's recurring programme, are recognised (they alert as
    their own item, never join or link stories);
-3. index — candidate reports come from an inverted index over the article's rarest terms;
-   each story is compared through its first and latest reports (state), never an
-   ever-growing bag of words;
+3. candidates — candidate reports come from an inverted index over the article's rarest
+   terms (postings); each story is compared through its first and latest reports (state),
+   never an ever-growing bag of words;
 4. decision — per candidate story, evidence (shared rare terms, coverage, names and dates
    that disagree, outlet, time) goes through a logistic model fitted offline
-   (weights, bench/fit_stories.py); the most probable story above the threshold wins;
+   (weights, bench/fit_stories.py); the most probable story wins when the candidates
+   together (an event's first reports may have been split) pass the threshold;
 5. novelty — joining is a DEVELOPMENT when the article brings a material new fact (new
    headline figures or names, a new statement...), by a second fitted model; else REPEAT;
    starting a story is NEW, and its id is the first article's id;

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.core.models import Article, Source, StoryKind, StoryView
-from bot.core.stories import decision, novelty, semantic, weights
+from bot.core.stories import candidates, decision, novelty, weights
 from bot.core.stories import terms as t
 from bot.core.stories.boilerplate import Boilerplate
+from bot.core.stories.candidates import Candidate
 from bot.core.stories.features import Features, extract
 from bot.core.stories.postings import Postings
 from bot.core.stories.semantic import Encoder
@@ -17,8 +18,6 @@ from bot.core.stories.state import Member, StoryState
 from bot.core.stories.summary import clean_sentences, representative_headline, summarize
 from bot.core.urls import url_key
 
-STORY_CANDIDATES = 12  # stories the model scores per article, strongest report first
-MIN_STRENGTH = 0.5  # less shared than one rare-ish headline word: never the same event
 _VIEW_CACHE = 4096  # recently active stories whose view is kept until they change
 
 
@@ -42,17 +41,6 @@ class MatchSettings:
     join_threshold: float | None = None
     development_threshold: float | None = None
     prior_documents: int = 100  # see terms.DocumentFrequency
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A story the article might tell, with the evidence and the model's verdict."""
-
-    story: StoryState
-    links: tuple[decision.Link, ...]
-    vector: tuple[float, ...]
-    probability: float
-    semantic: float | None = None  # sentence-vector similarity, when it was asked for
 
 
 @dataclass(slots=True)
@@ -141,9 +129,12 @@ class StoryIndex:
         """Read `article` (learning its feed's furniture) and score the stories it might tell."""
         considered = self._read(article)
         if not considered.solitary:
-            considered.candidates = self._candidates(considered.arrival, considered.weigh)
+            found = candidates.find(
+                self._postings, self._df.count, considered.arrival, considered.weigh
+            )
             if considered.sentence_vector is not None:
-                self._rescore(considered)
+                found = candidates.rescore(found, considered.sentence_vector)
+            considered.candidates = found
         return considered
 
     def _read(self, article: Article) -> Considered:
@@ -186,46 +177,7 @@ class StoryIndex:
         threshold = self._settings.join_threshold
         if threshold is None:
             threshold = weights.JOIN.threshold
-        best = max(considered.candidates, key=lambda c: c.probability, default=None)
-        if best is None:
-            return None
-        # The most probable story gets the article when the candidates together say it is no
-        # new event: fragments of one event each hold part of its evidence (decision.support).
-        joins = decision.support(c.probability for c in considered.candidates) >= threshold
-        return best.story.id if joins else None
-
-    def _candidates(self, arrival: decision.Arrival, weigh: decision.Weigher) -> list[Candidate]:
-        """Stories whose reports share the article's rarest terms, each scored by the model."""
-        by_story: dict[str, list[decision.Link]] = {}
-        for member in self._postings.nearby(arrival.features, self._df.count):
-            if decision.other_day(arrival.features, member):
-                continue
-            found = decision.link(arrival, member, weigh)
-            if found.strength > 0:
-                by_story.setdefault(member.story.id, []).append(found)
-        ranked = sorted(by_story.values(), key=lambda ls: max(x.strength for x in ls), reverse=True)
-        out = []
-        for links in ranked[:STORY_CANDIDATES]:
-            links.sort(key=lambda x: x.strength, reverse=True)
-            if links[0].strength < MIN_STRENGTH:
-                break
-            story = links[0].member.story
-            values = decision.vector(arrival, story, links, weigh)
-            out.append(Candidate(story, tuple(links), tuple(values), decision.probability(values)))
-        return out
-
-    def _rescore(self, considered: Considered) -> None:
-        """Ambiguous candidates again, with how alike the sentences mean (the extra's model)."""
-        model = weights.JOIN_SEMANTIC
-        low, high = semantic.AMBIGUOUS
-        mine = considered.sentence_vector
-        assert mine is not None
-        for n, c in enumerate(considered.candidates):
-            if model is None or not low <= c.probability <= high:
-                continue
-            alike = semantic.closest(mine, (x.member.vector for x in c.links[:3]))
-            p = decision.probability([*c.vector, alike], model)
-            considered.candidates[n] = replace(c, probability=p, semantic=alike)
+        return candidates.choice(considered.candidates, threshold)
 
     def development_vector(self, considered: Considered, story: StoryState) -> list[float]:
         """The development model's inputs for the article joining `story` (before it does)."""

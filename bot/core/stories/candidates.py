@@ -1,0 +1,75 @@
+"""Candidate stories for an article: found through its rarest terms, scored by the join model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+
+from bot.core.stories import decision, semantic, weights
+from bot.core.stories.postings import Postings
+from bot.core.stories.state import StoryState
+
+STORY_CANDIDATES = 12  # stories the model scores per article, strongest report first
+MIN_STRENGTH = 0.5  # less shared than one rare-ish headline word: never the same event
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A story the article might tell, with the evidence and the model's verdict."""
+
+    story: StoryState
+    links: tuple[decision.Link, ...]
+    vector: tuple[float, ...]
+    probability: float
+    semantic: float | None = None  # sentence-vector similarity, when it was asked for
+
+
+def find(
+    postings: Postings,
+    count: Callable[[str], int],
+    arrival: decision.Arrival,
+    weigh: decision.Weigher,
+) -> list[Candidate]:
+    """Stories whose reports share the article's rarest terms, each scored by the model."""
+    by_story: dict[str, list[decision.Link]] = {}
+    for member in postings.nearby(arrival.features, count):
+        if decision.other_day(arrival.features, member):
+            continue
+        found = decision.link(arrival, member, weigh)
+        if found.strength > 0:
+            by_story.setdefault(member.story.id, []).append(found)
+    ranked = sorted(by_story.values(), key=lambda ls: max(x.strength for x in ls), reverse=True)
+    out = []
+    for links in ranked[:STORY_CANDIDATES]:
+        links.sort(key=lambda x: x.strength, reverse=True)
+        if links[0].strength < MIN_STRENGTH:
+            break
+        story = links[0].member.story
+        values = decision.vector(arrival, story, links, weigh)
+        out.append(Candidate(story, tuple(links), tuple(values), decision.probability(values)))
+    return out
+
+
+def rescore(candidates: list[Candidate], mine: bytes) -> list[Candidate]:
+    """Ambiguous candidates again, with how alike the sentences mean (the extra's model)."""
+    model = weights.JOIN_SEMANTIC
+    low, high = semantic.AMBIGUOUS
+    out = []
+    for c in candidates:
+        if model is not None and low <= c.probability <= high:
+            alike = semantic.closest(mine, (x.member.vector for x in c.links[:3]))
+            p = decision.probability([*c.vector, alike], model)
+            c = replace(c, probability=p, semantic=alike)
+        out.append(c)
+    return out
+
+
+def choice(candidates: Iterable[Candidate], threshold: float) -> str | None:
+    """The story the article joins, or None for a new story of its own.
+
+    The most probable story gets the article when the candidates together say it is no new
+    event: fragments of one event each hold part of its evidence (`decision.support`)."""
+    ranked = sorted(candidates, key=lambda c: c.probability, reverse=True)
+    if not ranked or decision.support(c.probability for c in ranked) < threshold:
+        return None
+    return ranked[0].story.id
