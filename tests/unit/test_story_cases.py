@@ -239,8 +239,9 @@ def _grounding_told_twice() -> StoryIndex:
 
 
 def test_a_follow_up_of_an_event_split_across_two_alerts_opens_no_third() -> None:
-    """A third report shares part of the event with each first report: it is that event's
-    follow-up and joins one of them, though neither alone holds enough evidence for it."""
+    """A third report shares part of the event with each first report (the ferry's name with
+    both): it is that event's follow-up and joins one of them, though neither alone holds
+    enough evidence for it."""
     third = item(
         "s3",
         "Ferry Aurelia passengers recall night stranded on reef near Dunmore",
@@ -252,3 +253,38 @@ def test_a_follow_up_of_an_event_split_across_two_alerts_opens_no_third() -> Non
     assert set(each) == {"s1", "s2"} and max(each.values()) < weights.JOIN.threshold
     verdict = _grounding_told_twice().assign(third)
     assert verdict.story_id in {"s1", "s2"} and verdict.kind is not StoryKind.NEW
+
+
+def _strike_and_fire() -> StoryIndex:
+    """An index holding two unrelated stories: a pilots' strike and a silo fire."""
+    index = StoryIndex()
+    index.assign(item(
+        "x1",
+        "Harbour pilots strike in Vellport over pay, ships wait offshore",
+        "Pilots at Vellport harbour walked out over pay on Monday and a dozen ships waited "
+        "offshore.",
+        "Harbour Herald", feed=1,
+    ))  # fmt: skip
+    index.assign(item(
+        "y1",
+        "Grain silo fire at Orlin cooperative burns through the night",
+        "Firefighters fought a blaze in a grain silo at the Orlin farm cooperative overnight.",
+        "Coast Courier", hours=1, feed=2,
+    ))  # fmt: skip
+    return index
+
+
+def test_an_item_partly_like_two_unrelated_stories_joins_neither() -> None:
+    """Evidence for two different events does not add up: a council item praising the people
+    of two stories resembles each a little, taken together as much as a follow-up would, and
+    is an alert of its own."""
+    praise = item(
+        "z1",
+        "Council praises Vellport pilots on strike and Orlin silo fire crews",
+        "Councillors praised the pilots of Vellport harbour and the crews who fought the "
+        "grain silo fire at Orlin.",
+        "Island Times", hours=5, feed=3,
+    )  # fmt: skip
+    low, high = sorted(c.probability for c in _strike_and_fire().consider(praise).candidates)
+    assert low >= 0.2 and high < weights.JOIN.threshold <= 1 - (1 - low) * (1 - high)
+    assert _strike_and_fire().assign(praise).kind is StoryKind.NEW

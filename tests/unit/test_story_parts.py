@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.stories import decision, semantic, weights
+from bot.core.stories import semantic
 from bot.core.stories.boilerplate import FeedMemory
 from bot.core.stories.features import dates, extract, is_roundup
 
@@ -99,7 +99,7 @@ def test_quantised_vectors_keep_their_cosine() -> None:
 
 
 def test_the_shipped_models_read_the_features_the_code_computes() -> None:
-    from bot.core.stories import novelty
+    from bot.core.stories import decision, novelty, weights
 
     assert weights.JOIN.features == decision.FEATURES
     assert weights.DEVELOPMENT.features == novelty.FEATURES
@@ -107,10 +107,3 @@ def test_the_shipped_models_read_the_features_the_code_computes() -> None:
         assert weights.JOIN_SEMANTIC.features == (*decision.FEATURES, "semantic")
     for model in (weights.JOIN, weights.DEVELOPMENT):
         assert len(model.mean) == len(model.scale) == len(model.coef) == len(model.features)
-
-
-def test_many_faint_resemblances_never_add_up_to_a_join() -> None:
-    """A headline full of theme words faintly resembles many stories: that is no evidence it
-    follows any of them. Two stories each holding a good part of it are."""
-    assert decision.support([0.15] * 12) == 0.0
-    assert decision.support([0.4, 0.4]) > weights.JOIN.threshold > 0.4

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from bot.core.stories import decision, semantic, weights
+from bot.core.stories.features import Features
 from bot.core.stories.postings import Postings
 from bot.core.stories.state import StoryState
 
@@ -64,12 +65,21 @@ def rescore(candidates: list[Candidate], mine: bytes) -> list[Candidate]:
     return out
 
 
-def choice(candidates: Iterable[Candidate], threshold: float) -> str | None:
-    """The story the article joins, or None for a new story of its own.
-
-    The most probable story gets the article when the candidates together say it is no new
-    event: fragments of one event each hold part of its evidence (`decision.support`)."""
+def choice(
+    candidates: Iterable[Candidate], threshold: float, f: Features, weigh: decision.Weigher
+) -> str | None:
+    """The story the article joins, or None for a new story of its own: the most probable
+    one, when it passes the threshold alone or with the other stories of its event (an
+    event's first reports may have been split: `decision.support`)."""
     ranked = sorted(candidates, key=lambda c: c.probability, reverse=True)
-    if not ranked or decision.support(c.probability for c in ranked) < threshold:
+    if not ranked:
         return None
-    return ranked[0].story.id
+    best = ranked[0]
+    p = best.probability
+    if p >= decision.SUPPORT_FLOOR:
+        best_link = best.links[0]
+        kin = [c.probability for c in ranked[1:]
+               if decision.same_event(best_link, c.links[0], f, weigh)]  # fmt: skip
+        if kin:
+            p = decision.support([p, *kin])
+    return best.story.id if p >= threshold else None

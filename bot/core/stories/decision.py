@@ -191,11 +191,22 @@ def _log_hours(a: datetime, b: datetime) -> float:
     return math.log1p(abs((a - b).total_seconds()) / 3600)
 
 
+def same_event(a: Link, b: Link, f: Features, weigh: Weigher) -> bool:
+    """Two candidate stories tell one event as far as the article can tell: their closest
+    reports share a rare word of its headline (a place, a name, a designator)."""
+    theirs = set(a.member.title).union(a.member.lead)
+    return any(
+        weigh.rare(x) and (x in b.member.title or x in b.member.lead)
+        for x in f.title
+        if x in theirs
+    )
+
+
 def support(probabilities: Iterable[float]) -> float:
-    """How likely the article tells one of its candidate stories: the chance that not every
-    candidate of some standing (>= SUPPORT_FLOOR) is wrong. An event whose first reports were
-    split across several stories (weak evidence between them) leaves each with only part of
-    the evidence a follow-up shares with the event; together they say it is no new event."""
+    """How likely the article follows one of several stories that tell one event (see
+    `same_event`), each of some standing (>= SUPPORT_FLOOR): one minus the chance that every
+    one is wrong, taken as independent. An event's first reports split across stories (too
+    little shared between them) leave each with only part of what its follow-up shares."""
     none = 1.0
     for p in probabilities:
         if p >= SUPPORT_FLOOR:

@@ -177,7 +177,9 @@ class StoryIndex:
         threshold = self._settings.join_threshold
         if threshold is None:
             threshold = weights.JOIN.threshold
-        return candidates.choice(considered.candidates, threshold)
+        return candidates.choice(
+            considered.candidates, threshold, considered.features, considered.weigh
+        )
 
     def development_vector(self, considered: Considered, story: StoryState) -> list[float]:
         """The development model's inputs for the article joining `story` (before it does)."""
