@@ -113,15 +113,23 @@ def status(
     lines = [
         f"Mode: {s.mode.value}{' (paused)' if s.paused else ''}; time zone {s.timezone}; "
         f"quiet hours {quiet}",
-        f"Rules: {len(rules)} — " + (", ".join(r.query for r in rules[:5]) or "none"),
+        f"Rules: {len(rules)} — "
+        + (", ".join(r.query for r in rules[:5]) or "none")
+        + _more(len(rules) - 5, "/watchlist"),
         f"Feeds: {len(items)}, {len(broken)} with errors",
         *(f"  ! {f.title or f.url}: {f.last_error}" for f in broken[:5]),
+        *([f"  …{_more(len(broken) - 5, '/feeds')}"] if len(broken) > 5 else []),
         f"Last alert: {_when(state.last_alert_at)}",
         f"Next digest: {_when(next_digest_at(s, now))}",
     ]
     if state.pending or state.held:
         lines.append(f"Waiting to be sent: {state.pending}; held: {state.held}")
     return "\n".join(lines)
+
+
+def _more(hidden: int, command: str) -> str:
+    """What a shortened list leaves out, and where the whole of it is."""
+    return f" and {hidden} more ({command} lists all)" if hidden > 0 else ""
 
 
 async def answering(call: Awaitable[CommandReply]) -> CommandReply:
