@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bot.core.stories import decision, semantic, weights
@@ -66,20 +66,22 @@ def rescore(candidates: list[Candidate], mine: bytes) -> list[Candidate]:
 
 
 def choice(
-    candidates: Iterable[Candidate], threshold: float, f: Features, weigh: decision.Weigher
+    candidates: list[Candidate], threshold: float, f: Features, weigh: decision.Weigher
 ) -> str | None:
     """The story the article joins, or None for a new story of its own: the most probable
-    one, when it passes the threshold alone or with the other stories of its event (an
-    event's first reports may have been split: `decision.support`)."""
-    ranked = sorted(candidates, key=lambda c: c.probability, reverse=True)
-    if not ranked:
+    one, when it passes the threshold alone or with the other stories of its event, those
+    whose closest report carries the rare headline words it shares with the article (an
+    event's first reports may have been split: `decision.support`). Candidates under
+    SUPPORT_FLOOR are noise, not part of the event."""
+    best = max(candidates, key=lambda c: c.probability, default=None)
+    if best is None:
         return None
-    best = ranked[0]
     p = best.probability
     if p >= decision.SUPPORT_FLOOR:
-        best_link = best.links[0]
-        kin = [c.probability for c in ranked[1:]
-               if decision.same_event(best_link, c.links[0], f, weigh)]  # fmt: skip
+        words = decision.event_words(f, best.links[0].member, weigh)
+        kin = [c.probability for c in candidates
+               if c is not best and c.probability >= decision.SUPPORT_FLOOR
+               and decision.carries(c.links[0].member, words)]  # fmt: skip
         if kin:
             p = decision.support([p, *kin])
     return best.story.id if p >= threshold else None

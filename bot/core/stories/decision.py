@@ -25,7 +25,7 @@ RARE_NAME_DOCS = 10  # a name this few articles carry identifies an event
 LINK_EVIDENCE = 6.0  # a report sharing this much counts as supporting the join
 _LEAD = 0.5  # headline words state the story; lead words support it
 _BOTH_LEADS = 0.25
-SUPPORT_FLOOR = 0.2  # a candidate less likely than this is noise, not part of the event
+SUPPORT_FLOOR = 0.2  # a candidate less likely than this is noise, not part of an event
 
 FEATURES = (
     "title_shared",
@@ -191,26 +191,27 @@ def _log_hours(a: datetime, b: datetime) -> float:
     return math.log1p(abs((a - b).total_seconds()) / 3600)
 
 
-def same_event(a: Link, b: Link, f: Features, weigh: Weigher) -> bool:
-    """Two candidate stories tell one event as far as the article can tell: their closest
-    reports share a rare word of its headline (a place, a name, a designator)."""
-    theirs = set(a.member.title).union(a.member.lead)
-    return any(
-        weigh.rare(x) and (x in b.member.title or x in b.member.lead)
-        for x in f.title
-        if x in theirs
+def event_words(f: Features, member: Member, weigh: Weigher) -> frozenset[str]:
+    """The rare words of the article's headline that a report carries too (a place, a name,
+    a designator): what ties the two to one event."""
+    return frozenset(
+        x for x in f.title if weigh.rare(x) and (x in member.title or x in member.lead)
     )
 
 
+def carries(member: Member, words: frozenset[str]) -> bool:
+    """Whether a report carries any of `words` in its headline or lead."""
+    return any(x in member.title or x in member.lead for x in words)
+
+
 def support(probabilities: Iterable[float]) -> float:
-    """How likely the article follows one of several stories that tell one event (see
-    `same_event`), each of some standing (>= SUPPORT_FLOOR): one minus the chance that every
-    one is wrong, taken as independent. An event's first reports split across stories (too
-    little shared between them) leave each with only part of what its follow-up shares."""
+    """How likely the article follows one of several stories that tell one event: one minus
+    the chance that every one is wrong, taken as independent. An event's first reports split
+    across stories (too little shared between them) leave each with only part of what its
+    follow-up shares."""
     none = 1.0
     for p in probabilities:
-        if p >= SUPPORT_FLOOR:
-            none *= 1.0 - p
+        none *= 1.0 - p
     return 1.0 - none
 
 
