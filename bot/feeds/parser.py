@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 import feedparser
 
+from bot.core.furniture import is_boilerplate
 from bot.core.models import Article
 from bot.core.plaintext import normalise_space, plain_text
-from bot.core.stories.summary import is_boilerplate
 from bot.core.urls import canonical_url
 from bot.feeds.itemcap import cut_items
 from bot.feeds.xmlguard import UnsafeXML, check_xml, decoded_prefix

@@ -91,10 +91,8 @@ class StoryPlanner:
         assignments = [(a, self._assign(a)) for a in fresh]
         # One view per story, after the whole batch: an alert shows every outlet of the batch.
         views = {s.story_id: self.stories.view(s.story_id) for _, s in assignments}
-        for _, assignment in assignments:
-            batch.merges.update(dict.fromkeys(assignment.merged_from, assignment.story_id))
         context = _BatchContext(
-            await self._followers(list(views), batch.merges),
+            await self._store.followers(list(views)),
             await self._store.feed_audience(list({a.feed_id for a in fresh})),
             {c.id: c for c in await self._store.active_chats()},
             now,
@@ -130,17 +128,6 @@ class StoryPlanner:
         batch.messages.extend(plan.messages)
         batch.matches.extend(plan.matches)
         following.update(dict.fromkeys((m.chat_id for m in plan.matches), False))
-
-    async def _followers(
-        self, story_ids: list[str], merges: dict[str, str]
-    ) -> dict[str, dict[int, bool]]:
-        """Who follows each story; followers of a fragment merged into it follow it too."""
-        found = await self._store.followers(story_ids + list(merges))
-        for fragment, survivor in merges.items():
-            for chat_id, muted in found.pop(fragment, {}).items():
-                known = found.setdefault(survivor, {})
-                known[chat_id] = known.get(chat_id, False) or muted
-        return found
 
     @staticmethod
     def _record_story(

@@ -75,7 +75,6 @@ class PollBatch:
     stories: dict[str, StoryRecord] = field(default_factory=dict)
     messages: list[PlannedMessage] = field(default_factory=list)
     matches: list[NewMatch] = field(default_factory=list)
-    merges: dict[str, str] = field(default_factory=dict)  # fragment story id -> survivor
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,6 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.core.models import MessageKind
 from bot.services.ports import FeedReadResult
 from bot.services.store_port import PollBatch, StoredArticle, StoryRecord
 from bot.storage import tables as t
@@ -32,8 +31,6 @@ class PollStore:
 async def write_poll(conn: AsyncConnection, batch: PollBatch, now: datetime) -> None:
     """Everything a poll batch writes, inside the caller's transaction."""
     await save_feed_results(conn, batch.feed_results, now)
-    for fragment, survivor in batch.merges.items():
-        await _merge_story(conn, fragment, survivor)
     await insert_ignoring_duplicates(
         conn, t.articles, [_article_row(stored, now) for stored in batch.articles]
     )
@@ -55,27 +52,6 @@ async def insert_ignoring_duplicates(
         return
     dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
     await conn.execute(dialect_insert(table).on_conflict_do_nothing(), rows)
-
-
-async def _merge_story(conn: AsyncConnection, fragment: str, survivor: str) -> None:
-    """The index found two stories to be one: move the fragment's articles, followers, mutes
-    and alert anchors to the survivor, so a restart replays them as one story."""
-    await conn.execute(
-        update(t.articles).where(t.articles.c.story_id == fragment).values(story_id=survivor)
-    )
-    for table in (t.story_matches, t.mutes):
-        rows = (await conn.execute(select(table).where(table.c.story_id == fragment))).mappings()
-        await insert_ignoring_duplicates(
-            conn, table, [{**row, "story_id": survivor} for row in rows.all()]
-        )
-    o = t.outbox.c
-    anchored = select(o.chat_id).where(o.story_id == survivor, o.kind == MessageKind.ALERT.value)
-    await conn.execute(
-        update(t.outbox)
-        .where(o.story_id == fragment, o.kind == MessageKind.ALERT.value)
-        .where(o.chat_id.not_in(anchored))
-        .values(story_id=survivor)
-    )
 
 
 _FEED = t.feeds.c

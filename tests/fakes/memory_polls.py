@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core.models import MessageKind
 from bot.services.ports import FeedReadResult, FeedRef
 from bot.services.store_port import PollBatch, StoredArticle
 from fakes.memory_outbox import StoredChat, StoredRow, StoredStory
@@ -107,8 +106,6 @@ class MemoryPolls:
         self.saved.append(batch)
         for result in batch.feed_results:
             self._save_feed(result, now)
-        for fragment, survivor in batch.merges.items():
-            self._merge(fragment, survivor)
         for stored in batch.articles:
             self.articles.setdefault(stored.article.id, stored)
         for story_id, record in batch.stories.items():
@@ -129,18 +126,3 @@ class MemoryPolls:
         f.error_count, f.last_error, f.last_ok_at = 0, None, now
         if not r.not_modified:
             f.etag, f.last_modified, f.title = r.etag, r.last_modified, r.title or f.title
-
-    def _merge(self, fragment: str, survivor: str) -> None:
-        """Two stories became one: articles, followers, mutes and alert anchors move over."""
-        for key, stored in list(self.articles.items()):
-            if stored.story_id == fragment:
-                self.articles[key] = StoredArticle(stored.article, survivor, stored.kind)
-        for (chat, story), match in list(self.matches.items()):
-            if story == fragment:
-                self.matches.setdefault((chat, survivor), match)
-        self.mutes |= {(chat, survivor) for chat, story in self.mutes if story == fragment}
-        alerts = [r for r in self.rows.values() if r.kind is MessageKind.ALERT]
-        anchored = {r.chat_id for r in alerts if r.story_id == survivor}
-        for r in alerts:
-            if r.story_id == fragment and r.chat_id not in anchored:
-                r.story_id = survivor

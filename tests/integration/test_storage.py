@@ -9,7 +9,6 @@ import pytest
 from bot.core.alerts import NewMatch, PlannedMessage
 from bot.core.codec import from_payload
 from bot.core.models import AlertMessage, Highlight, MessageKind, StoryView
-from bot.core.outbox import SentAlert
 from bot.services.store_port import PollBatch, RuleLimitReached
 from bot.storage.migrate import migrate
 from bot.storage.store import SqlStore
@@ -119,28 +118,6 @@ async def test_a_migrated_group_keeps_its_rules(store: SqlStore) -> None:
     await store.migrate_chat("console", "-100", "-100200")
     moved = await store.chat_by_platform("console", "-100200")
     assert moved is not None and [r.query for r in await store.chat_rules(moved.id)] == ["S-400"]
-
-
-async def test_a_merged_fragment_moves_to_the_surviving_story(store: SqlStore) -> None:
-    from bot.core.models import Article, StoryKind
-    from bot.services.store_port import StoredArticle
-
-    chat = await _chat(store)
-    article = Article("u:frag", 0, "http://x/f", "t", "", NOW, "Outlet")
-    first = PollBatch(
-        articles=[StoredArticle(article, "frag", StoryKind.NEW)],
-        messages=[_alert(chat, "frag")],
-        matches=[NewMatch(chat, "frag", "S-400")],
-    )
-    await store.save_poll(first, NOW)
-    [row] = await store.claim_due(NOW, 10, 60)
-    await store.mark_sent(row.id, "m1", NOW)
-
-    await store.save_poll(PollBatch(merges={"frag": "main"}), NOW)
-    [stored] = await store.recent_articles(NOW - timedelta(days=1))
-    assert stored.story_id == "main"
-    assert chat in (await store.followers(["main"]))["main"]
-    assert await store.alert_ref(chat, "main") == SentAlert("m1")  # updates thread under it
 
 
 async def test_a_due_feed_is_handed_to_one_worker_at_a_time(store: SqlStore) -> None:

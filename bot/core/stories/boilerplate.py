@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from bot.core.furniture import is_boilerplate
 from bot.core.stories import terms as t
-from bot.core.stories.summary import is_boilerplate
 
 RECENT = 16  # items of a feed remembered
 HITS = 2  # recent items that must share a piece for it to be furniture

@@ -29,9 +29,6 @@ class Assignment:
     story_id: str
     kind: StoryKind
     whats_new: str = ""
-    # Kept for the storage contract: this index never folds stories together (an alert that
-    # went out cannot be unsent, and a fold is what let stories snowball), so it stays empty.
-    merged_from: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
