@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))  # run as a plain script from a checkout
 from bot.core.models import Article  # noqa: E402
 from bot.core.stories import StoryIndex  # noqa: E402
 from bot.core.stories.terms import terms  # noqa: E402
+from bot.story_models import load_models  # noqa: E402
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
 WINDOW = timedelta(hours=72)
@@ -103,7 +104,7 @@ def measure_index(size: int) -> dict[str, float]:
     gc.collect()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
-    index = StoryIndex(WINDOW)
+    index = StoryIndex(load_models(), WINDOW)
     index.assign(_at(first, 0, size))
     for n in range(1, size):
         index.assign(_at(next(stream)[0], n, size))

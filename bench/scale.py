@@ -47,6 +47,7 @@ from bot.services.story_stage import StoryStage  # noqa: E402
 from bot.settings import normalise_database_url  # noqa: E402
 from bot.storage import tables as t  # noqa: E402
 from bot.storage.store import SqlStore  # noqa: E402
+from bot.story_models import load_models  # noqa: E402
 
 BATCH = 200
 RULES = ("missile defense", "summit -storm", "sanctions")
@@ -244,7 +245,7 @@ async def restore(url: str, size: int) -> dict[str, Any]:
             for i in range(0, size, 5000):
                 await conn.execute(insert(t.articles), rows[i : i + 5000])
         del rows
-        stage = StoryStage(store, RuleBook(store), Clock(), window=WINDOW)
+        stage = StoryStage(store, RuleBook(store), Clock(), window=WINDOW, models=load_models())
         before, started = _rss_mb(), time.perf_counter()
         await stage.restore()
         took, grown = time.perf_counter() - started, _rss_mb() - before

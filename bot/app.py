@@ -28,7 +28,6 @@ from bot.metrics.metered import Heartbeat, MeteredNotifier, MeteredStore, metere
 from bot.metrics.registry import Metrics
 from bot.metrics.server import MetricsServer
 from bot.scheduler import build_scheduler
-from bot.semantic import load as load_encoder
 from bot.services.commands import CommandService
 from bot.services.delivery import Deliverer
 from bot.services.digests import DigestService
@@ -39,6 +38,7 @@ from bot.services.rulebook import RuleBook
 from bot.settings import Settings
 from bot.storage.digest_now import SqlExtraDigests
 from bot.storage.store import SqlStore
+from bot.story_models import load_models
 
 log = logging.getLogger(__name__)
 
@@ -255,8 +255,7 @@ async def _poller(
     """The poller, with its story index rebuilt from the stored window."""
     window = timedelta(hours=settings.story_window_hours)
     # A lease of one tick: a bot restarted after a crash polls again within one tick.
-    encoder = load_encoder() if settings.semantic else None
-    poller = Poller(store, reader, rules, clock, window=window, encoder=encoder,
+    poller = Poller(store, reader, rules, clock, window=window, models=load_models(),
                     concurrency=settings.poll_concurrency,
                     lease=timedelta(seconds=settings.poll_tick_seconds),
                     max_articles_per_save=settings.max_articles_per_transaction)  # fmt: skip

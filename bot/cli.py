@@ -39,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("match", help="test a watch query: match QUERY [FILE ...]", add_help=False)
     sub.add_parser(
         "cluster",
-        help="group articles into stories: cluster [--semantic] [FILE.jsonl]",
+        help="group articles into stories: cluster [FILE.jsonl]",
         add_help=False,
     )
     digest = sub.add_parser("digest", help="show a chat's digest: digest --chat ID --dry-run")
@@ -70,15 +70,7 @@ def _opml_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 def _settings_or_exit() -> Settings:
     try:
-        settings = load_settings()
-        if settings.semantic:
-            from bot.semantic import SemanticUnavailable, load
-
-            try:
-                load()
-            except SemanticUnavailable as exc:
-                raise SettingsError(f"config error: semantic: {exc}") from None
-        return settings
+        return load_settings()
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         raise SystemExit(EXIT_CONFIG) from None

@@ -91,8 +91,6 @@ class Settings(BaseSettings):
     # /addfeed checks one chat may have running at once (each answers "checking…", then later)
     max_feed_checks_per_chat: int = Field(default=3, ge=1, le=100)
     story_window_hours: float = Field(default=72, gt=0, le=24 * 30)
-    # Re-score ambiguous story matches with a sentence encoder (needs storywatch[semantic]).
-    semantic: bool = False
     max_delivery_attempts: int = Field(default=50, ge=1)
     # The longest a failing message (5xx, timeout) waits before its next try; its chat's queue
     # waits behind it, so this bounds how long one message can hold the others up at a time.

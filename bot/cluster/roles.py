@@ -37,7 +37,6 @@ from bot.cluster.queue import FETCH_QUEUE, OPS_QUEUE, STORIES_QUEUE, defer_assig
 from bot.cluster.queue import queue_app as make_queue_app
 from bot.cluster.schema import apply_queue_schema
 from bot.cluster.tasks import register_fetch, register_stories
-from bot.semantic import load as load_encoder
 from bot.services.commands import CommandService
 from bot.services.delivery import Deliverer
 from bot.services.digests import DigestService
@@ -49,6 +48,7 @@ from bot.services.story_stage import StoryStage
 from bot.settings import Settings
 from bot.storage.digest_now import SqlExtraDigests
 from bot.storage.store import SqlStore
+from bot.story_models import load_models
 
 log = logging.getLogger(__name__)
 
@@ -108,10 +108,10 @@ async def stories_role(settings: Settings, clock: Clock) -> Node:
     rules = RuleBook(store)
     await rules.refresh(force=True)
     window = timedelta(hours=settings.story_window_hours)
-    encoder = load_encoder() if settings.semantic else None
     stage = StoryStage(
-        store, rules, clock, window=window, encoder=encoder, chunk=settings.cluster_story_chunk
-    )
+        store, rules, clock, window=window, models=load_models(),
+        chunk=settings.cluster_story_chunk,
+    )  # fmt: skip
     await stage.restore()
     register_stories(queue, stage)
 

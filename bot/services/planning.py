@@ -14,8 +14,7 @@ from datetime import datetime, timedelta
 from bot.core.alerts import ChatTarget, plan_alerts
 from bot.core.matcher import highlight
 from bot.core.models import Article, Chat, Highlight, StoryKind, StoryView
-from bot.core.stories import Assignment, StoryIndex
-from bot.core.stories.semantic import Encoder
+from bot.core.stories import Assignment, StoryIndex, StoryModels
 from bot.services.cluster_port import PlanPort
 from bot.services.rulebook import ChatHit, RuleBook
 from bot.services.store_port import PollBatch, StoredArticle, StoryRecord
@@ -40,10 +39,10 @@ class StoryPlanner:
 
     def __init__(
         self, store: PlanPort, rules: RuleBook, *, window: timedelta,
-        encoder: Encoder | None = None,
+        models: StoryModels,
     ) -> None:  # fmt: skip
-        self._store, self._rules, self._window, self._encoder = store, rules, window, encoder
-        self.stories = StoryIndex(window=window, encoder=encoder)
+        self._store, self._rules, self._window, self._models = store, rules, window, models
+        self.stories = StoryIndex(models, window=window)
 
     async def restore(self, now: datetime) -> None:
         """Replay the window's stored articles so the same stories continue.
@@ -55,7 +54,7 @@ class StoryPlanner:
         self.stories = await asyncio.to_thread(self._rebuilt, stored)
 
     def _rebuilt(self, stored: list[StoredArticle]) -> StoryIndex:
-        index = StoryIndex(window=self._window, encoder=self._encoder)
+        index = StoryIndex(self._models, window=self._window)
         for s in stored:
             index.restore(s.article, s.story_id, s.kind)
         return index

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.core.stories import StoryIndex
-from bot.core.stories.semantic import Encoder
+from bot.core.stories import StoryIndex, StoryModels
 from bot.services.fetch_stage import read_feeds
 from bot.services.planning import StoryPlanner
 from bot.services.poll_leases import HeldClaims
@@ -67,14 +66,14 @@ class Poller:
         chunk: int = 500,
         lease: timedelta = timedelta(seconds=30),
         max_articles_per_save: int = 2_000,
-        encoder: Encoder | None = None,
+        models: StoryModels,
     ) -> None:
         self._store, self._reader, self._rules, self._clock = store, reader, rules, clock
         self._window, self._concurrency, self._chunk = window, concurrency, chunk
         self._lease, self._max_save = lease, max_articles_per_save
         # Claims are tied to this instance: a restarted bot is a new worker.
         self.worker = uuid.uuid4().hex
-        self.planner = StoryPlanner(store, rules, window=window, encoder=encoder)
+        self.planner = StoryPlanner(store, rules, window=window, models=models)
 
     @property
     def stories(self) -> StoryIndex:

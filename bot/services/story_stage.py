@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.core.stories.semantic import Encoder
+from bot.core.stories import StoryModels
 from bot.services.cluster_port import StoryStagePort, Superseded
 from bot.services.planning import StoryPlanner
 from bot.services.ports import Clock
@@ -36,10 +36,10 @@ class StoryStage:
 
     def __init__(
         self, store: StoryStagePort, rules: RuleBook, clock: Clock, *, window: timedelta,
-        encoder: Encoder | None = None, chunk: int = 500,
+        models: StoryModels, chunk: int = 500,
     ) -> None:  # fmt: skip
         self._store, self._rules, self._clock, self._chunk = store, rules, clock, chunk
-        self.planner = StoryPlanner(store, rules, window=window, encoder=encoder)
+        self.planner = StoryPlanner(store, rules, window=window, models=models)
         self._head: int | None = None  # the story head the index was built at
 
     async def restore(self) -> None:

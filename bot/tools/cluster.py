@@ -1,12 +1,11 @@
-"""`storywatch cluster [--semantic] [FILE.jsonl]`: articles to stories, one verdict a line.
+"""`storywatch cluster [FILE.jsonl]`: articles to stories, one verdict a line.
 
 Input: one JSON object per line with `id`, `title`, optional `text`, `url`, `source`, and
 `published` (ISO 8601; naive times are taken as UTC), in publication order. Output: one line
 per readable article, `{"id": ..., "story": ..., "kind": "new"|"repeat"|"development"}`,
-exactly as the bot decides. --semantic re-scores ambiguous candidates with the [semantic]
-extra's sentence encoder, as the bot does with `semantic = true`. A malformed line is reported
-on stderr with its line number and skipped. Exit status: 0 when every line was read, 1 when
-some lines were skipped, 2 when the file cannot be opened or --semantic cannot be used.
+exactly as the bot decides (the shipped models and settings). A malformed line is reported on
+stderr with its line number and skipped. Exit status: 0 when every line was read, 1 when some
+lines were skipped, 2 when the file cannot be opened.
 """
 
 from __future__ import annotations
@@ -18,10 +17,8 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from bot.core.models import Article
-from bot.core.stories import StoryIndex
-from bot.core.stories.semantic import Encoder
-from bot.semantic import SemanticUnavailable
-from bot.semantic import load as load_encoder
+from bot.core.stories import StoryIndex, StoryModels
+from bot.story_models import load_models
 
 
 def parse_article(line: str) -> Article:
@@ -60,10 +57,11 @@ def _read(line: str, number: int, err: TextIO) -> Article | None:
 
 
 def cluster_lines(
-    lines: Iterable[str], out: TextIO, err: TextIO, encoder: Encoder | None = None
+    lines: Iterable[str], out: TextIO, err: TextIO, models: StoryModels | None = None
 ) -> int:
-    """Assign each line's article and write its verdict; return how many lines were skipped."""
-    index = StoryIndex(encoder=encoder)
+    """Assign each line's article and write its verdict; return how many lines were skipped.
+    `models`: the shipped ones unless given (the fitting scripts pass their own)."""
+    index = StoryIndex(models or load_models())
     skipped = 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -79,22 +77,15 @@ def cluster_lines(
 
 
 def main(argv: list[str]) -> int:
-    """Entry point: `[--semantic] [FILE.jsonl]`; stdin is read when FILE is absent or `-`."""
-    semantic = "--semantic" in argv
-    argv = [a for a in argv if a != "--semantic"]
+    """Entry point: `[FILE.jsonl]`; stdin is read when FILE is absent or `-`."""
     if len(argv) > 1 or any(a.startswith("--") for a in argv):
-        print("usage: storywatch cluster [--semantic] [FILE.jsonl]", file=sys.stderr)
-        return 2
-    try:
-        encoder = load_encoder() if semantic else None
-    except SemanticUnavailable as exc:
-        print(f"cannot use --semantic: {exc}", file=sys.stderr)
+        print("usage: storywatch cluster [FILE.jsonl]", file=sys.stderr)
         return 2
     if not argv or argv[0] == "-":
-        return 1 if cluster_lines(sys.stdin, sys.stdout, sys.stderr, encoder) else 0
+        return 1 if cluster_lines(sys.stdin, sys.stdout, sys.stderr) else 0
     try:
         with open(argv[0], encoding="utf-8") as fh:
-            return 1 if cluster_lines(fh, sys.stdout, sys.stderr, encoder) else 0
+            return 1 if cluster_lines(fh, sys.stdout, sys.stderr) else 0
     except OSError as exc:
         print(f"cannot read {argv[0]}: {exc.strerror}", file=sys.stderr)
         return 2

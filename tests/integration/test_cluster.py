@@ -38,6 +38,7 @@ from bot.core.models import ChatSettings
 from bot.services.rulebook import RuleBook
 from bot.services.story_stage import StoryStage
 from bot.storage.store import SqlStore
+from bot.story_models import load_models
 
 pytestmark = pytest.mark.postgres
 
@@ -313,7 +314,9 @@ async def test_two_story_stages_at_once_the_head_makes_one_retry_and_no_story_sp
     stages = []
     for _ in range(2):
         store = SavesTogether(cluster.store, barrier)
-        stage = StoryStage(store, RuleBook(store), _Clock(), window=timedelta(hours=72))  # type: ignore[arg-type]
+        stage = StoryStage(
+            store, RuleBook(store), _Clock(), window=timedelta(hours=72), models=load_models()
+        )  # type: ignore[arg-type]
         await stage.restore()
         stages.append(stage)
 

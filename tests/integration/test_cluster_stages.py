@@ -21,6 +21,7 @@ from bot.services.store_port import PollBatch
 from bot.services.story_stage import StoryStage
 from bot.storage import tables as t
 from bot.storage.store import SqlStore
+from bot.story_models import load_models
 
 WINDOW = timedelta(hours=48)
 LEASE = timedelta(seconds=30)
@@ -55,7 +56,7 @@ async def _watching(store: SqlStore, clock: SettableClock, query: str, chat: str
 
 
 def _stage(store: SqlStore, clock: SettableClock) -> StoryStage:
-    return StoryStage(store, RuleBook(store), clock, window=WINDOW)
+    return StoryStage(store, RuleBook(store), clock, window=WINDOW, models=load_models())
 
 
 async def _outbox(store: SqlStore) -> list[tuple[int, str, str]]:
@@ -152,7 +153,13 @@ async def test_a_superseded_stage_writes_nothing_and_retries_on_the_new_head(
     await _fetch_all(store, reader, clock, [a])
     both_planned = asyncio.Barrier(2)  # neither saves before both have planned on head 0
     first, second = (
-        StoryStage(SavesTogether(store, both_planned), RuleBook(store), clock, window=WINDOW)
+        StoryStage(
+            SavesTogether(store, both_planned),
+            RuleBook(store),
+            clock,
+            window=WINDOW,
+            models=load_models(),
+        )
         for _ in range(2)
     )
     both = await asyncio.gather(first.drain(), second.drain())

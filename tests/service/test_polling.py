@@ -17,6 +17,7 @@ from bot.services.digests import DigestService
 from bot.services.polling import Poller
 from bot.services.ports import FeedReadResult, FeedRef
 from bot.services.rulebook import RuleBook
+from bot.story_models import load_models
 
 NEXT_POLL = timedelta(minutes=5)
 
@@ -64,7 +65,14 @@ class Bot:
 
     def new_poller(self) -> Poller:
         rules = RuleBook(self.store)
-        return Poller(self.store, self.reader, rules, self.clock, window=timedelta(hours=72))
+        return Poller(
+            self.store,
+            self.reader,
+            rules,
+            self.clock,
+            window=timedelta(hours=72),
+            models=load_models(),
+        )
 
     async def poll_and_deliver(self) -> None:
         await self.poller.poll_once()

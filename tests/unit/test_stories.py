@@ -9,6 +9,9 @@ import pytest
 
 from bot.core.models import Article, StoryKind
 from bot.core.stories import StoryIndex, url_key
+from bot.story_models import load_models
+
+MODELS = load_models()
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
@@ -64,7 +67,7 @@ UNRELATED = article(
 
 
 def test_two_outlets_telling_the_s400_story_make_one_story() -> None:
-    index = StoryIndex()
+    index = StoryIndex(MODELS)
     first = index.assign(S400_FIRST)
     second = index.assign(S400_SECOND)
     assert first.kind is StoryKind.NEW and first.story_id == "a1"
@@ -76,7 +79,7 @@ def test_two_outlets_telling_the_s400_story_make_one_story() -> None:
 
 
 def test_new_facts_make_a_development_whose_whats_new_carries_them() -> None:
-    index = StoryIndex()
+    index = StoryIndex(MODELS)
     index.assign(S400_FIRST)
     index.assign(S400_SECOND)
     update = index.assign(S400_DEVELOPMENT)
@@ -86,7 +89,7 @@ def test_new_facts_make_a_development_whose_whats_new_carries_them() -> None:
 
 
 def test_an_article_saying_nothing_new_is_a_repeat_without_whats_new() -> None:
-    index = StoryIndex()
+    index = StoryIndex(MODELS)
     index.assign(S400_FIRST)
     echo = article(
         "e1",
@@ -101,7 +104,7 @@ def test_an_article_saying_nothing_new_is_a_repeat_without_whats_new() -> None:
 
 
 def test_an_unrelated_article_starts_its_own_story() -> None:
-    index = StoryIndex()
+    index = StoryIndex(MODELS)
     index.assign(S400_FIRST)
     verdict = index.assign(UNRELATED)
     assert verdict.kind is StoryKind.NEW
@@ -110,7 +113,7 @@ def test_an_unrelated_article_starts_its_own_story() -> None:
 
 
 def test_same_outlet_follow_up_does_not_count_as_another_source() -> None:
-    index = StoryIndex()
+    index = StoryIndex(MODELS)
     index.assign(S400_FIRST)
     follow_up = article(
         "a2",
@@ -127,7 +130,7 @@ def test_same_outlet_follow_up_does_not_count_as_another_source() -> None:
 
 
 def test_assigning_the_same_article_twice_is_an_idempotent_repeat() -> None:
-    index = StoryIndex()
+    index = StoryIndex(MODELS)
     index.assign(S400_FIRST)
     again = index.assign(S400_FIRST)
     assert (again.story_id, again.kind) == ("a1", StoryKind.REPEAT)
@@ -135,7 +138,7 @@ def test_assigning_the_same_article_twice_is_an_idempotent_repeat() -> None:
 
 
 def test_same_canonical_url_under_another_id_is_the_same_article() -> None:
-    index = StoryIndex()
+    index = StoryIndex(MODELS)
     index.assign(S400_FIRST)
     moved = Article(
         "other-id",
@@ -156,7 +159,7 @@ def test_url_key_ignores_scheme_www_tracking_and_trailing_slash() -> None:
 
 
 def test_stories_idle_longer_than_the_window_expire() -> None:
-    index = StoryIndex(window=timedelta(hours=6))
+    index = StoryIndex(MODELS, window=timedelta(hours=6))
     index.assign(S400_FIRST)
     late = article(
         "z1",
@@ -172,7 +175,7 @@ def test_stories_idle_longer_than_the_window_expire() -> None:
 
 
 def test_restore_then_assign_continues_the_stored_story() -> None:
-    index = StoryIndex()
+    index = StoryIndex(MODELS)
     index.restore(S400_FIRST, "story-from-db", StoryKind.NEW)
     verdict = index.assign(S400_SECOND)
     assert verdict.story_id == "story-from-db"
@@ -181,11 +184,11 @@ def test_restore_then_assign_continues_the_stored_story() -> None:
 
 
 def test_view_of_unknown_story_is_none() -> None:
-    assert StoryIndex().view("nope") is None
+    assert StoryIndex(MODELS).view("nope") is None
 
 
 def test_headline_only_articles_still_cluster_and_view() -> None:
-    index = StoryIndex()
+    index = StoryIndex(MODELS)
     first = article("h1", "Ferrovia strike halts Milan trams and Turin buses for 24 hours")
     second = article(
         "h2", "Milan trams and Turin buses stop as Ferrovia strike begins", source="B", minutes=5
@@ -217,7 +220,7 @@ def test_the_two_seed_articles_land_in_one_story_without_boilerplate() -> None:
     paths = sorted(SEEDS.glob("*.txt")) if SEEDS.is_dir() else []
     if len(paths) < 2:
         pytest.skip("shared seeds not available")
-    index = StoryIndex()
+    index = StoryIndex(MODELS)
     first = index.assign(_seed_article(paths[0], 0))
     second = index.assign(_seed_article(paths[1], 1))
     assert second.story_id == first.story_id
@@ -242,7 +245,7 @@ def test_the_two_seed_articles_land_in_one_story_without_boilerplate() -> None:
 
 
 def test_a_round_up_headline_does_not_weld_two_stories() -> None:
-    index = StoryIndex()
+    index = StoryIndex(MODELS)
     headlines = [
         ("a", "Zorvan dam breach floods Kestrel valley villages"),
         ("b", "Kestrel valley villages flooded as Zorvan dam breaks"),
@@ -262,7 +265,7 @@ def test_a_round_up_headline_does_not_weld_two_stories() -> None:
 
 
 def test_a_hyphenated_name_meets_its_parts_in_another_headline() -> None:
-    index = StoryIndex()
+    index = StoryIndex(MODELS)
     index.assign(article("k1", "Zorvan-Kestrel tie-up cleared"))
     later = article("k2", "Regulators approve Zorvan deal with Kestrel", source="B", minutes=10)
     assert index.assign(later).story_id == "k1"
@@ -271,7 +274,7 @@ def test_a_hyphenated_name_meets_its_parts_in_another_headline() -> None:
 def test_a_thin_match_to_a_story_quiet_for_a_day_starts_a_new_story() -> None:
     first = "Ferrovia strike halts Milan trams and Turin buses for 24 hours"
     again = "Milan trams and Turin buses stop as Ferrovia strike begins"
-    soon, next_day = StoryIndex(), StoryIndex()
+    soon, next_day = StoryIndex(MODELS), StoryIndex(MODELS)
     soon.assign(article("f1", first))
     next_day.assign(article("f1", first))
     assert soon.assign(article("f2", again, source="B", minutes=30)).story_id == "f1"
@@ -280,7 +283,7 @@ def test_a_thin_match_to_a_story_quiet_for_a_day_starts_a_new_story() -> None:
 
 
 def test_a_full_retelling_still_joins_a_story_quiet_for_a_day() -> None:
-    index = StoryIndex()
+    index = StoryIndex(MODELS)
     index.assign(S400_FIRST)
     late = article("z1", S400_SECOND.title, S400_SECOND.text, source="Harbour Times", minutes=1800)
     assert index.assign(late).story_id == "a1"

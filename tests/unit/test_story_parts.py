@@ -1,4 +1,4 @@
-"""The pieces of story assignment on their own: feed furniture, editions, kinds of item, vectors."""
+"""The pieces of story assignment on their own: feed furniture, editions, kinds of item, dates."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.stories import semantic
 from bot.core.stories.boilerplate import FeedMemory
 from bot.core.stories.features import dates, extract, is_roundup
 
@@ -90,20 +89,3 @@ def test_round_ups_are_told_apart_from_reports(title: str, text: str, roundup: b
 def test_dates_are_read_in_both_orders() -> None:
     assert dates("Bulletin (28 April 2026)") == dates("Bulletin for April 28") == {"apr28"}
     assert dates("Revenue up 28 percent") == frozenset()
-
-
-def test_quantised_vectors_keep_their_cosine() -> None:
-    a, b = [0.6, 0.8, 0.0], [0.8, 0.6, 0.0]
-    assert semantic.cosine(semantic.quantise(a), semantic.quantise(b)) == pytest.approx(0.96, 0.02)
-    assert semantic.closest(semantic.quantise(a), [None, semantic.quantise(a)]) == pytest.approx(1)
-
-
-def test_the_shipped_models_read_the_features_the_code_computes() -> None:
-    from bot.core.stories import decision, novelty, weights
-
-    assert weights.JOIN.features == decision.FEATURES
-    assert weights.DEVELOPMENT.features == novelty.FEATURES
-    if weights.JOIN_SEMANTIC is not None:
-        assert weights.JOIN_SEMANTIC.features == (*decision.FEATURES, "semantic")
-    for model in (weights.JOIN, weights.DEVELOPMENT):
-        assert len(model.mean) == len(model.scale) == len(model.coef) == len(model.features)

@@ -11,8 +11,9 @@ The flow for each new article (`StoryIndex.assign`):
    never an ever-growing bag of words;
 4. decision — per candidate story, evidence (shared rare terms, coverage, names and dates
    that disagree, outlet, time) goes through a logistic model fitted offline
-   (weights, bench/fit_stories.py); the most probable story wins when the candidates
-   together (an event's first reports may have been split) pass the threshold;
+   (numbers in weights.json, written by bench/fit_stories.py, passed in as StoryModels);
+   the most probable story wins when the candidates together (an event's first reports may
+   have been split) pass the threshold (every threshold: settings.StorySettings);
 5. novelty — joining is a DEVELOPMENT when the article brings a material new fact (new
    headline figures or names, a new statement...), by a second fitted model; else REPEAT;
    starting a story is NEW, and its id is the first article's id;
@@ -20,7 +21,19 @@ The flow for each new article (`StoryIndex.assign`):
 The index is a cache: `restore` replays stored articles (boilerplate memory included).
 """
 
-from bot.core.stories.index import Assignment, Considered, MatchSettings, StoryIndex
+from bot.core.stories.index import Assignment, Considered, StoryIndex
+from bot.core.stories.settings import StorySettings
+from bot.core.stories.weights import ModelsError, StoryModels, parse
 from bot.core.urls import canonical_url, url_key
 
-__all__ = ["Assignment", "Considered", "MatchSettings", "StoryIndex", "canonical_url", "url_key"]
+__all__ = [
+    "Assignment",
+    "Considered",
+    "ModelsError",
+    "StoryIndex",
+    "StoryModels",
+    "StorySettings",
+    "canonical_url",
+    "parse",
+    "url_key",
+]

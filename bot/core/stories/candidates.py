@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from bot.core.stories import decision, semantic, weights
+from bot.core.stories import decision
 from bot.core.stories.features import Features
 from bot.core.stories.postings import Postings
+from bot.core.stories.settings import StorySettings
 from bot.core.stories.state import StoryState
+from bot.core.stories.weights import Model
 
 STORY_CANDIDATES = 12  # stories the model scores per article, strongest report first
-MIN_STRENGTH = 0.5  # less shared than one rare-ish headline word: never the same event
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,9 +21,8 @@ class Candidate:
 
     story: StoryState
     links: tuple[decision.Link, ...]
-    vector: tuple[float, ...]
+    evidence: dict[str, float]
     probability: float
-    semantic: float | None = None  # sentence-vector similarity, when it was asked for
 
 
 def find(
@@ -30,6 +30,8 @@ def find(
     count: Callable[[str], int],
     arrival: decision.Arrival,
     weigh: decision.Weigher,
+    model: Model,
+    settings: StorySettings,
 ) -> list[Candidate]:
     """Stories whose reports share the article's rarest terms, each scored by the model."""
     by_story: dict[str, list[decision.Link]] = {}
@@ -43,44 +45,34 @@ def find(
     out = []
     for links in ranked[:STORY_CANDIDATES]:
         links.sort(key=lambda x: x.strength, reverse=True)
-        if links[0].strength < MIN_STRENGTH:
+        if links[0].strength < settings.min_strength:
             break
         story = links[0].member.story
-        values = decision.vector(arrival, story, links, weigh)
-        out.append(Candidate(story, tuple(links), tuple(values), decision.probability(values)))
-    return out
-
-
-def rescore(candidates: list[Candidate], mine: bytes) -> list[Candidate]:
-    """Ambiguous candidates again, with how alike the sentences mean (the extra's model)."""
-    model = weights.JOIN_SEMANTIC
-    low, high = semantic.AMBIGUOUS
-    out = []
-    for c in candidates:
-        if model is not None and low <= c.probability <= high:
-            alike = semantic.closest(mine, (x.member.vector for x in c.links[:3]))
-            p = decision.probability([*c.vector, alike], model)
-            c = replace(c, probability=p, semantic=alike)
-        out.append(c)
+        values = decision.evidence(arrival, story, links, weigh)
+        out.append(Candidate(story, tuple(links), values, model.probability(values)))
     return out
 
 
 def choice(
-    candidates: list[Candidate], threshold: float, f: Features, weigh: decision.Weigher
+    candidates: list[Candidate],
+    threshold: float,
+    floor: float,
+    f: Features,
+    weigh: decision.Weigher,
 ) -> str | None:
     """The story the article joins, or None for a new story of its own: the most probable
     one, when it passes the threshold alone or with the other stories of its event, those
     whose closest report carries the rare headline words it shares with the article (an
     event's first reports may have been split: `decision.support`). Candidates under
-    SUPPORT_FLOOR are noise, not part of the event."""
+    `floor` are noise, not part of the event."""
     best = max(candidates, key=lambda c: c.probability, default=None)
     if best is None:
         return None
     p = best.probability
-    if p >= decision.SUPPORT_FLOOR:
+    if p >= floor:
         words = decision.event_words(f, best.links[0].member, weigh)
         kin = [c.probability for c in candidates
-               if c is not best and c.probability >= decision.SUPPORT_FLOOR
+               if c is not best and c.probability >= floor
                and decision.carries(c.links[0].member, words)]  # fmt: skip
         if kin:
             p = decision.support([p, *kin])

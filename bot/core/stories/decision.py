@@ -6,7 +6,7 @@ lead; how much of each side that explains; names both share, or that only one na
 and headline figures that disagree (two daily counts are two events); the same outlet; hours
 between them; how much of the story's shared core the article repeats; the story's size; the
 second-closest report. A logistic model fitted offline on labelled stories
-(`bench/fit_stories.py`, coefficients in `weights.py`) turns the vector into a probability.
+(`bench/fit_stories.py`, numbers in `weights.json`) turns the named values into a probability.
 """
 
 from __future__ import annotations
@@ -16,16 +16,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core.stories import weights
 from bot.core.stories.features import Features
+from bot.core.stories.settings import StorySettings
 from bot.core.stories.state import Member, StoryState
 
-COMMON_IDF = 1.0  # IDF of a word in a third of all articles: sharing it proves nothing
-RARE_NAME_DOCS = 10  # a name this few articles carry identifies an event
-LINK_EVIDENCE = 6.0  # a report sharing this much counts as supporting the join
 _LEAD = 0.5  # headline words state the story; lead words support it
 _BOTH_LEADS = 0.25
-SUPPORT_FLOOR = 0.2  # a candidate less likely than this is noise, not part of an event
 
 FEATURES = (
     "title_shared",
@@ -79,24 +75,31 @@ class Weigher:
     """Term weights (IDF above the common level) for one article's decision, memoised: the
     same terms come back in every report compared, and the index does not change meanwhile."""
 
-    __slots__ = ("_df", "_idf", "_memo", "own")
+    __slots__ = ("_common", "_df", "_idf", "_memo", "_rare", "own")
 
-    def __init__(self, f: Features, idf: Callable[[str], float], df: Callable[[str], int]) -> None:
+    def __init__(
+        self,
+        f: Features,
+        idf: Callable[[str], float],
+        df: Callable[[str], int],
+        settings: StorySettings,
+    ) -> None:
         self._idf, self._df = idf, df
+        self._common, self._rare = settings.common_idf, settings.rare_name_docs
         self._memo: dict[str, float] = {}
         self.own = self.mass(f.title) + _BOTH_LEADS * self.mass(f.lead)
 
     def weight(self, term: str) -> float:
         found = self._memo.get(term)
         if found is None:
-            found = self._memo[term] = max(0.0, self._idf(term) - COMMON_IDF)
+            found = self._memo[term] = max(0.0, self._idf(term) - self._common)
         return found
 
     def mass(self, terms: Iterable[str]) -> float:
         return sum(self.weight(x) for x in terms)
 
     def rare(self, term: str) -> bool:
-        return self._df(term) <= RARE_NAME_DOCS
+        return self._df(term) <= self._rare
 
 
 def link(arrival: Arrival, member: Member, weigh: Weigher) -> Link:
@@ -150,37 +153,43 @@ def _names_disagree(f: Features, member: Member, weigh: Weigher) -> bool:
     return any(x not in mine and weigh.rare(x) for x in member.title_names)
 
 
-def vector(
+def evidence(
     arrival: Arrival, story: StoryState, links: Sequence[Link], weigh: Weigher
-) -> list[float]:
-    """The model's inputs for (article, story), from the story's links ranked strongest first."""
+) -> dict[str, float]:
+    """The join model's inputs for (article, story), by name, from the story's links ranked
+    strongest first."""
     best = links[0]
     f, m = arrival.features, best.member
     second = links[1].strength if len(links) > 1 else 0.0
     core = story.shared_core()
     core_shared = weigh.mass(x for x in core if x in f.all_terms)
     headline_only = float(not f.lead and not m.lead)
-    return [
-        best.title_shared,
-        best.cross_shared,
-        best.lead_shared,
-        best.coverage,
-        float(best.shared_names),
-        float(best.names_disagree),
-        float(bool(f.dates) and bool(m.dates) and not f.dates.intersection(m.dates)),
-        float(_figures_disagree(f.title_numbers, m.title_numbers)),
-        float(m.feed == arrival.feed),
-        _log_hours(arrival.published, m.published),
-        core_shared,
-        math.log(story.size),
-        math.log1p(second),
-        _log_hours(arrival.published, story.last_active),
+    hours = _log_hours(arrival.published, m.published)
+    return {
+        "title_shared": best.title_shared,
+        "cross_shared": best.cross_shared,
+        "lead_shared": best.lead_shared,
+        "coverage": best.coverage,
+        "shared_names": float(best.shared_names),
+        "names_disagree": float(best.names_disagree),
+        "dates_disagree": float(_dates_disagree(f.dates, m.dates)),
+        "figures_disagree": float(_figures_disagree(f.title_numbers, m.title_numbers)),
+        "same_feed": float(m.feed == arrival.feed),
+        "log_hours": hours,
+        "core_shared": core_shared,
+        "log_size": math.log(story.size),
+        "log_second": math.log1p(second),
+        "log_idle": _log_hours(arrival.published, story.last_active),
         # With no summary on either side the headline and the timing are all there is to go
         # by, so they weigh differently there (fitted separately through these interactions).
-        headline_only,
-        headline_only * _log_hours(arrival.published, m.published),
-        headline_only * best.title_shared,
-    ]
+        "headline_only": headline_only,
+        "headline_only_hours": headline_only * hours,
+        "headline_only_title": headline_only * best.title_shared,
+    }
+
+
+def _dates_disagree(mine: frozenset[str], theirs: tuple[str, ...]) -> bool:
+    return bool(mine) and bool(theirs) and not mine.intersection(theirs)
 
 
 def _figures_disagree(mine: frozenset[str], theirs: tuple[str, ...]) -> bool:
@@ -213,13 +222,3 @@ def support(probabilities: Iterable[float]) -> float:
     for p in probabilities:
         none *= 1.0 - p
     return 1.0 - none
-
-
-def probability(values: Sequence[float], model: weights.Model | None = None) -> float:
-    """The model's probability for a feature vector (standardised, then logistic); the join
-    model unless another is given."""
-    model = model or weights.JOIN
-    z = model.intercept
-    for x, mean, scale, coef in zip(values, model.mean, model.scale, model.coef, strict=True):
-        z += coef * (x - mean) / scale
-    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))

@@ -7,15 +7,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.core.models import Article, Source, StoryKind, StoryView
-from bot.core.stories import candidates, decision, novelty, weights
+from bot.core.stories import candidates, decision, novelty
 from bot.core.stories import terms as t
 from bot.core.stories.boilerplate import Boilerplate
 from bot.core.stories.candidates import Candidate
 from bot.core.stories.features import Features, extract
 from bot.core.stories.postings import Postings
-from bot.core.stories.semantic import Encoder
+from bot.core.stories.settings import StorySettings
 from bot.core.stories.state import Member, StoryState
 from bot.core.stories.summary import clean_sentences, representative_headline, summarize
+from bot.core.stories.weights import StoryModels
 from bot.core.urls import url_key
 
 _VIEW_CACHE = 4096  # recently active stories whose view is kept until they change
@@ -31,15 +32,6 @@ class Assignment:
     whats_new: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class MatchSettings:
-    """Decision thresholds; None takes the fitted model's own (`weights.py`)."""
-
-    join_threshold: float | None = None
-    development_threshold: float | None = None
-    prior_documents: int = 100  # see terms.DocumentFrequency
-
-
 @dataclass(slots=True)
 class Considered:
     """An article read and scored against the index, not placed yet."""
@@ -53,7 +45,6 @@ class Considered:
     solitary: bool  # a round-up or a programme's new edition: never joins, never a link
     weigh: decision.Weigher
     candidates: list[Candidate] = field(default_factory=list)
-    sentence_vector: bytes | None = None
 
 
 class StoryIndex:
@@ -66,13 +57,13 @@ class StoryIndex:
 
     def __init__(
         self,
+        models: StoryModels,
         window: timedelta = timedelta(hours=72),
-        settings: MatchSettings | None = None,
-        encoder: Encoder | None = None,
+        settings: StorySettings | None = None,
     ) -> None:
+        self._models = models
         self._window = window
-        self._encoder = encoder
-        self._settings = settings or MatchSettings()
+        self._settings = settings or StorySettings()
         self._df = t.DocumentFrequency(self._settings.prior_documents)
         self._boilerplate = Boilerplate()
         self._stories: OrderedDict[str, StoryState] = OrderedDict()  # least recently active first
@@ -126,12 +117,14 @@ class StoryIndex:
         """Read `article` (learning its feed's furniture) and score the stories it might tell."""
         considered = self._read(article)
         if not considered.solitary:
-            found = candidates.find(
-                self._postings, self._df.count, considered.arrival, considered.weigh
+            considered.candidates = candidates.find(
+                self._postings,
+                self._df.count,
+                considered.arrival,
+                considered.weigh,
+                self._models.join,
+                self._settings,
             )
-            if considered.sentence_vector is not None:
-                found = candidates.rescore(found, considered.sentence_vector)
-            considered.candidates = found
         return considered
 
     def _read(self, article: Article) -> Considered:
@@ -150,13 +143,8 @@ class StoryIndex:
         solitary = features.roundup or edition
         sentences = t.sentences(text)
         facts = novelty.facts_of(title, sentences)
-        weigh = decision.Weigher(features, self._df.idf, self._df.count)
-        considered = Considered(
-            article, title, sentences, features, arrival, facts, solitary, weigh
-        )
-        if not solitary and self._encoder is not None:
-            considered.sentence_vector = self._encoder.encode(_sentence_text(considered))
-        return considered
+        weigh = decision.Weigher(features, self._df.idf, self._df.count, self._settings)
+        return Considered(article, title, sentences, features, arrival, facts, solitary, weigh)
 
     def settle(self, considered: Considered, story_id: str | None) -> Assignment:
         """Place the considered article in story `story_id` (None: a new story of its own)."""
@@ -173,12 +161,13 @@ class StoryIndex:
     def _choice(self, considered: Considered) -> str | None:
         threshold = self._settings.join_threshold
         if threshold is None:
-            threshold = weights.JOIN.threshold
+            threshold = self._models.join.threshold
+        floor = self._settings.support_floor
         return candidates.choice(
-            considered.candidates, threshold, considered.features, considered.weigh
+            considered.candidates, threshold, floor, considered.features, considered.weigh
         )
 
-    def development_vector(self, considered: Considered, story: StoryState) -> list[float]:
+    def development_evidence(self, considered: Considered, story: StoryState) -> dict[str, float]:
         """The development model's inputs for the article joining `story` (before it does)."""
         candidate = next((c for c in considered.candidates if c.story is story), None)
         published = considered.article.published
@@ -192,7 +181,7 @@ class StoryIndex:
             candidate.links[0].coverage if candidate else 0.0,
             candidate.probability if candidate else 0.0,
         )
-        return novelty.vector(considered.title, considered.features.title, considered.facts, ctx)
+        return novelty.evidence(considered.title, considered.features.title, considered.facts, ctx)
 
     def story(self, story_id: str) -> StoryState | None:
         """The live story `story_id` (for the fitting script)."""
@@ -202,10 +191,10 @@ class StoryIndex:
         """Whether the article develops `story`, and its most novel sentence."""
         if considered.solitary:
             return False, ""
-        model = weights.DEVELOPMENT
+        model = self._models.development
         threshold = self._settings.development_threshold
         threshold = model.threshold if threshold is None else threshold
-        p = decision.probability(self.development_vector(considered, story), model)
+        p = model.probability(self.development_evidence(considered, story))
         if p < threshold:
             return False, ""
         return True, novelty.whats_new(considered.facts, story.facts)
@@ -222,7 +211,6 @@ class StoryIndex:
         self._stories.move_to_end(story_id)
         feed, own = considered.arrival.feed, considered.weigh.own
         member = Member.of(article.id, feed, article.published, f, story, own)
-        member.vector = considered.sentence_vector
         member.linkable = not considered.solitary
         if member.linkable:
             self._link(story, member)
@@ -269,12 +257,6 @@ class StoryIndex:
                 self._article_story.pop(article_id, None)
             for key in story.url_keys:
                 self._url_article.pop(key, None)
-
-
-def _sentence_text(considered: Considered) -> str:
-    """What the sentence encoder reads: the cleaned headline and the first sentence."""
-    first = considered.sentences[0] if considered.sentences else ""
-    return f"{considered.title}. {first}" if first else considered.title
 
 
 def _feed_key(article: Article) -> str:

@@ -6,7 +6,7 @@ retelling, an explainer or a commentator's opinion is a repeat. The evidence (`F
 figures and names in the headline the story has not carried yet, new figures in the lead, a
 quotation the story has not heard, whether the outlet follows up its own report, the story's
 age, how closely the report retells the closest one, opinion cues, and how sure the join was.
-A logistic model fitted offline on labelled follow-ups (`weights.DEVELOPMENT`) decides.
+A logistic model fitted offline on labelled follow-ups (`StoryModels.development`) decides.
 """
 
 from __future__ import annotations
@@ -94,26 +94,28 @@ class Context:
     join: float
 
 
-def vector(title: str, title_terms: frozenset[str], facts: Facts, ctx: Context) -> list[float]:
-    """The development model's inputs."""
+def evidence(
+    title: str, title_terms: frozenset[str], facts: Facts, ctx: Context
+) -> dict[str, float]:
+    """The development model's inputs, by name."""
     new = facts.all - ctx.known
     new_title = facts.title - ctx.known
     fresh_words = sum(1 for w in title_terms if w not in ctx.words) / max(1, len(title_terms))
     verbs = {t.normalize(m.group()) for m in _EVENT.finditer(title)}
-    return [
-        float(sum(1 for f in new_title if f.startswith("n:"))),
-        float(sum(1 for f in new if f.startswith("n:"))),
-        float(sum(1 for f in new_title if f.startswith("e:"))),
-        float(_new_quote(facts, ctx.known)),
-        float(ctx.same_feed),
-        math.log1p(ctx.age_hours),
-        ctx.coverage,
-        float(bool(_OPINION.search(title))),
-        ctx.join,
-        fresh_words,
-        float(any(v not in ctx.words for v in verbs)),
-        math.log1p(ctx.idle_hours),
-    ]
+    return {
+        "new_title_figures": float(sum(1 for f in new_title if f.startswith("n:"))),
+        "new_figures": float(sum(1 for f in new if f.startswith("n:"))),
+        "new_title_names": float(sum(1 for f in new_title if f.startswith("e:"))),
+        "new_quote": float(_new_quote(facts, ctx.known)),
+        "same_feed": float(ctx.same_feed),
+        "log_age": math.log1p(ctx.age_hours),
+        "coverage": ctx.coverage,
+        "opinion": float(bool(_OPINION.search(title))),
+        "join": ctx.join,
+        "new_title_words": fresh_words,
+        "new_event_verb": float(any(v not in ctx.words for v in verbs)),
+        "log_idle": math.log1p(ctx.idle_hours),
+    }
 
 
 def _new_quote(facts: Facts, known: set[str]) -> bool:

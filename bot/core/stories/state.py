@@ -35,7 +35,6 @@ class Member:
     title_dates: tuple[str, ...]
     story: StoryState
     mass: float = 0.0  # its terms' weight when it arrived (the coverage denominator)
-    vector: bytes | None = None  # its sentence vector, with the [semantic] extra
     linkable: bool = True  # False once out of the story's first/last reports, or expired
 
     @classmethod

@@ -198,8 +198,3 @@ class DocumentFrequency:
     def count(self, term: str) -> int:
         """Documents seen with `term`."""
         return self._df.get(term, 0)
-
-    @property
-    def documents(self) -> int:
-        """Documents counted so far."""
-        return self._docs

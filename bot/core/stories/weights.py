@@ -1,249 +1,104 @@
-"""Fitted model coefficients (data): written by bench/fit_stories.py, do not edit by hand."""
+"""The fitted story models: standardised logistic models over named features, read from JSON.
+
+The numbers are data: `bench/fit_stories.py` writes them to `weights.json` beside this module
+(package data), and `bot.story_models` reads that file at start and hands the models to the
+`StoryIndex`. Nothing here reads a file; a model is looked up by feature NAME, never by
+position, so adding or reordering a feature cannot silently shift the coefficients.
+"""
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One feature's part of a model: (x - mean) / scale * coef."""
+
+    feature: str
+    mean: float
+    scale: float
+    coef: float
 
 
 @dataclass(frozen=True, slots=True)
 class Model:
-    """A standardised logistic model: P = 1 / (1 + exp(-(b + sum(w * (x - mean) / scale))))."""
+    """P = 1 / (1 + exp(-(intercept + sum(coef * (x - mean) / scale)))); `threshold` is the
+    fitted decision point (a `StorySettings` value may override it)."""
 
-    features: tuple[str, ...]
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    coef: tuple[float, ...]
+    terms: tuple[Term, ...]
     intercept: float
     threshold: float
 
+    @property
+    def features(self) -> tuple[str, ...]:
+        return tuple(term.feature for term in self.terms)
 
-# Fitted by bench/fit_stories.py (see its docstring for the data and split).
-JOIN = Model(
-    features=(
-        "title_shared",
-        "cross_shared",
-        "lead_shared",
-        "coverage",
-        "shared_names",
-        "names_disagree",
-        "dates_disagree",
-        "figures_disagree",
-        "same_feed",
-        "log_hours",
-        "core_shared",
-        "log_size",
-        "log_second",
-        "log_idle",
-        "headline_only",
-        "headline_only_hours",
-        "headline_only_title",
-    ),
-    mean=(
-        4.57212,
-        2.60343,
-        2.01702,
-        0.136795,
-        0.16571,
-        0.235563,
-        0.00191625,
-        0.0619174,
-        0.168438,
-        1.93791,
-        1.48519,
-        1.26052,
-        0.391466,
-        1.86526,
-        0.288508,
-        0.404846,
-        2.27372,
-    ),
-    scale=(
-        5.0492,
-        3.71218,
-        4.19551,
-        0.113922,
-        0.525481,
-        0.42435,
-        0.043733,
-        0.241005,
-        0.374255,
-        0.97852,
-        4.1089,
-        1.80551,
-        0.833572,
-        0.979075,
-        0.453069,
-        0.873252,
-        5.01901,
-    ),
-    coef=(
-        1.29923,
-        0.37795,
-        -0.0107973,
-        1.45525,
-        0.265354,
-        0.126127,
-        -0.376682,
-        -0.0245512,
-        -0.10528,
-        -0.644607,
-        0.0665592,
-        0.29693,
-        0.726257,
-        0.127253,
-        2.71405,
-        -6.1805,
-        -1.06127,
-    ),
-    intercept=-6.66609,
-    threshold=0.5,
-)
+    def probability(self, values: Mapping[str, float]) -> float:
+        """The model's probability for named feature values (KeyError when one is missing)."""
+        z = self.intercept
+        for term in self.terms:
+            z += term.coef * (values[term.feature] - term.mean) / term.scale
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
-DEVELOPMENT = Model(
-    features=(
-        "new_title_figures",
-        "new_figures",
-        "new_title_names",
-        "new_quote",
-        "same_feed",
-        "log_age",
-        "coverage",
-        "opinion",
-        "join",
-        "new_title_words",
-        "new_event_verb",
-        "log_idle",
-    ),
-    mean=(
-        0.117647,
-        0.374332,
-        0.641711,
-        0.0802139,
-        0.502674,
-        2.20511,
-        0.358052,
-        0.0748663,
-        0.615729,
-        0.455945,
-        0.213904,
-        1.65156,
-    ),
-    scale=(
-        0.396588,
-        0.773204,
-        0.892616,
-        0.271624,
-        0.499993,
-        1.00581,
-        0.171855,
-        0.263176,
-        0.39839,
-        0.244169,
-        0.41006,
-        0.975611,
-    ),
-    coef=(
-        0.181959,
-        -0.338622,
-        0.235439,
-        0.198782,
-        0.442585,
-        0.0124323,
-        -0.173507,
-        0.266179,
-        0.0579053,
-        0.485661,
-        0.559122,
-        0.32869,
-    ),
-    intercept=-1.15668,
-    threshold=0.3,
-)
+@dataclass(frozen=True, slots=True)
+class StoryModels:
+    """The join model (does an article tell a candidate story?) and the development model
+    (does a joining article bring a material new fact?)."""
+
+    join: Model
+    development: Model
 
 
-# Fitted with the [semantic] extra installed (--semantic); None until then.
-JOIN_SEMANTIC = Model(
-    features=(
-        "title_shared",
-        "cross_shared",
-        "lead_shared",
-        "coverage",
-        "shared_names",
-        "names_disagree",
-        "dates_disagree",
-        "figures_disagree",
-        "same_feed",
-        "log_hours",
-        "core_shared",
-        "log_size",
-        "log_second",
-        "log_idle",
-        "headline_only",
-        "headline_only_hours",
-        "headline_only_title",
-        "semantic",
-    ),
-    mean=(
-        8.71083,
-        6.21868,
-        5.61163,
-        0.25853,
-        0.890089,
-        0.170902,
-        0,
-        0.0673443,
-        0.359593,
-        1.82045,
-        5.15438,
-        0.982907,
-        0.970414,
-        1.57897,
-        0.123253,
-        0.000653477,
-        0.398551,
-        0.533221,
-    ),
-    scale=(
-        4.21759,
-        7.08106,
-        7.40503,
-        0.0961155,
-        1.14234,
-        0.376423,
-        1,
-        0.250617,
-        0.479881,
-        1.0313,
-        7.28626,
-        1.36283,
-        1.08608,
-        1.00087,
-        0.328727,
-        0.00596411,
-        1.13866,
-        0.146354,
-    ),
-    coef=(
-        1.15374,
-        0.671157,
-        0.348289,
-        0.536936,
-        0.048115,
-        0.216582,
-        0,
-        -0.128078,
-        -0.535239,
-        -0.686155,
-        -0.422449,
-        0.521321,
-        0.85302,
-        -0.260396,
-        1.17597,
-        -0.974015,
-        1.02073,
-        0.668895,
-    ),
-    intercept=-0.184566,
-    threshold=0.5,
-)
+class ModelsError(ValueError):
+    """The models file is not what the fitter writes (a clear message, never a traceback)."""
+
+
+def parse(text: str) -> StoryModels:
+    """Models from the JSON the fitter writes; ModelsError when it is malformed."""
+    try:
+        data = json.loads(text)
+        return StoryModels(_model(data["join"]), _model(data["development"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelsError(f"story models: {exc}") from None
+
+
+def _model(data: Mapping[str, Any]) -> Model:
+    features = data["features"]
+    if not isinstance(features, dict) or not features:
+        raise ValueError("features must be a non-empty object")
+    terms = tuple(
+        Term(str(name), float(v["mean"]), float(v["scale"]) or 1.0, float(v["coef"]))
+        for name, v in features.items()
+    )
+    return Model(terms, float(data["intercept"]), float(data["threshold"]))
+
+
+def render(models: StoryModels) -> str:
+    """The JSON text for `models`, 6 significant digits a number, one feature a line: what
+    the fitter writes and what `fit_stories.py --check` compares."""
+    parts = [f'  "{name}": {_render_model(m)}' for name, m in
+             (("join", models.join), ("development", models.development))]  # fmt: skip
+    return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
+def _render_model(m: Model) -> str:
+    rows = ",\n".join(
+        f'      "{t.feature}": {{"mean": {_n(t.mean)}, "scale": {_n(t.scale)}, '
+        f'"coef": {_n(t.coef)}}}'
+        for t in m.terms
+    )
+    return (
+        f'{{\n    "intercept": {_n(m.intercept)},\n    "threshold": {_n(m.threshold)},\n'
+        f'    "features": {{\n{rows}\n    }}\n  }}'
+    )
+
+
+def _n(x: float) -> str:
+    """A number as the file keeps it: 6 significant digits (valid JSON: scales are finite)."""
+    return f"{x:.6g}"
