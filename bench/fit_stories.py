@@ -42,8 +42,8 @@ from bot.core.stories.weights import Model, render  # noqa: E402
 from bot.tools.cluster import parse_article  # noqa: E402
 
 WEIGHTS = ROOT / "bot" / "core" / "stories" / "weights.json"
-JOIN_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-DEVELOPMENT_GRID = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6)
+JOIN_GRID = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
+DEVELOPMENT_GRID = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
 NEUTRAL = Model((), 0.0, 0.5)  # reads no evidence: what the rows are gathered under
 
 

@@ -178,7 +178,7 @@ def test_a_retelling_is_a_repeat_and_a_decision_is_a_development() -> None:
         "The union representing Drenmark port workers accepted a 6 per cent pay offer and "
         'the terminal reopened on Wednesday. "The deal is done," union leader Ilse Varro said.',
         "Harbour Times",
-        hours=50,
+        hours=20,  # the next day (the same outlet two days on is more often another event)
     )
     again = index.assign(retelling)
     turn = index.assign(decision)

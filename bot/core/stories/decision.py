@@ -41,6 +41,8 @@ FEATURES = (
     "headline_only",
     "headline_only_hours",
     "headline_only_title",
+    "cosine",
+    "same_feed_title",
 )
 
 
@@ -64,6 +66,7 @@ class Link:
     coverage: float
     shared_names: int
     names_disagree: bool
+    cosine: float
 
     @property
     def strength(self) -> float:
@@ -75,7 +78,7 @@ class Weigher:
     """Term weights (IDF above the common level) for one article's decision, memoised: the
     same terms come back in every report compared, and the index does not change meanwhile."""
 
-    __slots__ = ("_common", "_df", "_idf", "_memo", "_rare", "own")
+    __slots__ = ("_common", "_df", "_idf", "_memo", "_rare", "norm", "own")
 
     def __init__(
         self,
@@ -88,6 +91,7 @@ class Weigher:
         self._common, self._rare = settings.common_idf, settings.rare_name_docs
         self._memo: dict[str, float] = {}
         self.own = self.mass(f.title) + _BOTH_LEADS * self.mass(f.lead)
+        self.norm = math.sqrt(4 * self.square(f.title) + self.square(f.lead))
 
     def weight(self, term: str) -> float:
         found = self._memo.get(term)
@@ -98,6 +102,9 @@ class Weigher:
     def mass(self, terms: Iterable[str]) -> float:
         return sum(self.weight(x) for x in terms)
 
+    def square(self, terms: Iterable[str]) -> float:
+        return sum(self.weight(x) ** 2 for x in terms)
+
     def rare(self, term: str) -> bool:
         return self._df(term) <= self._rare
 
@@ -105,18 +112,26 @@ class Weigher:
 def link(arrival: Arrival, member: Member, weigh: Weigher) -> Link:
     """The evidence that `arrival` and `member` report the same event, term by term."""
     f = arrival.features
-    title_shared = cross_shared = lead_shared = 0.0
+    title_shared = cross_shared = lead_shared = dot = 0.0
     weight = weigh.weight
     for x in member.title:  # one pass per side: this runs for every report compared
         if x in f.title:
-            title_shared += weight(x)
+            w = weight(x)
+            title_shared += w
+            dot += 4 * w * w
         elif x in f.lead:
-            cross_shared += weight(x)
+            w = weight(x)
+            cross_shared += w
+            dot += 2 * w * w
     for x in member.lead:
         if x in f.title:
-            cross_shared += weight(x)
+            w = weight(x)
+            cross_shared += w
+            dot += 2 * w * w
         elif x in f.lead:
-            lead_shared += weight(x)
+            w = weight(x)
+            lead_shared += w
+            dot += w * w
     shared = title_shared + _LEAD * cross_shared + _BOTH_LEADS * lead_shared
     # The member's own mass as it was when it arrived: close enough, and free.
     coverage = min(1.0, shared / (weigh.own or 1.0), shared / (member.mass or 1.0))
@@ -129,6 +144,7 @@ def link(arrival: Arrival, member: Member, weigh: Weigher) -> Link:
         coverage,
         names,
         _names_disagree(f, member, weigh),
+        dot / ((weigh.norm * member.norm) or 1.0),
     )
 
 
@@ -185,6 +201,8 @@ def evidence(
         "headline_only": headline_only,
         "headline_only_hours": headline_only * hours,
         "headline_only_title": headline_only * best.title_shared,
+        "cosine": max(x.cosine for x in links),
+        "same_feed_title": float(m.feed == arrival.feed) * best.title_shared,
     }
 
 

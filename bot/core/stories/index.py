@@ -209,8 +209,8 @@ class StoryIndex:
         story.size += 1
         story.last_active = max(story.last_active, article.published)
         self._stories.move_to_end(story_id)
-        feed, own = considered.arrival.feed, considered.weigh.own
-        member = Member.of(article.id, feed, article.published, f, story, own)
+        feed, weigh = considered.arrival.feed, considered.weigh
+        member = Member.of(article.id, feed, article.published, f, story, weigh.own, weigh.norm)
         member.linkable = not considered.solitary
         if member.linkable:
             self._link(story, member)

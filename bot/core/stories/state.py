@@ -13,8 +13,8 @@ from bot.core.stories.features import Features
 # of every word ever used: that bag grows with each wrong join and then attracts more.
 FIRST_LINKS = 4
 LAST_LINKS = 8
-CORE_LIMIT = 48
-FACT_LIMIT = 128
+CORE_LIMIT = 128
+FACT_LIMIT = 512
 HEADLINE_LIMIT = 8
 SENTENCE_LIMIT = 12
 
@@ -35,6 +35,7 @@ class Member:
     title_dates: tuple[str, ...]
     story: StoryState
     mass: float = 0.0  # its terms' weight when it arrived (the coverage denominator)
+    norm: float = 0.0  # the length of its weighted terms when it arrived (cosine's)
     linkable: bool = True  # False once out of the story's first/last reports, or expired
 
     @classmethod
@@ -46,6 +47,7 @@ class Member:
         f: Features,
         story: StoryState,
         mass: float,
+        norm: float,
     ) -> Member:
         return cls(
             article_id,
@@ -60,6 +62,7 @@ class Member:
             tuple(sorted(f.title_dates)),
             story,
             mass,
+            norm,
         )
 
 
