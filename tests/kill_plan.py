@@ -15,6 +15,9 @@ from world import DEVELOPMENT, MEETING_A, MEETING_B
 
 OUTLETS = ("a", "b", "c")
 LIVES = 11  # ten SIGKILLs; the eleventh life runs until everything is delivered
+# Published two hours apart a life, so the development (life 8) comes half a day after the
+# meeting's first report, as a reply does (minutes after, it reads as a retelling).
+LIFE_SPAN = timedelta(hours=2)
 # Whoever watches S-400 follows the Blinken story: its alert (life 2), a second outlet
 # (life 5: an edit of that alert) and a development (life 8: a reply under it).
 STORY = {2: ("a", MEETING_A), 5: ("b", MEETING_B), 8: ("c", DEVELOPMENT)}
@@ -100,12 +103,12 @@ def schedule(rng: random.Random, start: datetime) -> list[Report]:
     for life in range(LIVES):
         outlets = rng.sample(OUTLETS, 2)
         for j, (title, text) in enumerate(HEADLINES[2 * life : 2 * life + 2]):
-            at = start + timedelta(minutes=10 * life + j)
+            at = start + life * LIFE_SPAN + timedelta(minutes=j)
             item = Item(title, text, f"http://{outlets[j]}.example/n{life}-{j}", f"n{life}-{j}", at)
             reports.append(Report(life, outlets[j], item))
         if life in STORY:
             outlet, part = STORY[life]
-            at = start + timedelta(minutes=10 * life + 5)
+            at = start + life * LIFE_SPAN + timedelta(minutes=5)
             reports.append(Report(life, outlet, replace(part, published=at)))
     return reports
 

@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,7 @@ from botprocess import BotProcess
 from fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlackApi
 from fakes.telegram_api import FakeBotApi
 from feedserver import FeedServer, Seen
-from kill_plan import LIVES, OUTLETS, Kill, Report, kills, schedule
+from kill_plan import LIFE_SPAN, LIVES, OUTLETS, Kill, Report, kills, schedule
 from outbox_view import (
     Inbox,
     OutboxReader,
@@ -136,7 +136,7 @@ def loop_bot(tmp: Path, database_url: str, api: FakeBotApi, slack: FakeSlackApi,
 @pytest.fixture
 async def loop(database_url: str, tmp_path: Path) -> AsyncIterator[Loop]:
     rng = random.Random(SEED)
-    reports = schedule(rng, datetime.now(UTC) - timedelta(hours=3))
+    reports = schedule(rng, datetime.now(UTC) - LIVES * LIFE_SPAN)
     async with FakeBotApi() as api, FakeSlackApi() as slack, OutboxReader(database_url) as outbox:
         with FeedServer() as server:
             port = free_port()

@@ -32,10 +32,11 @@ from bot.app import App
 from bot.core.models import ChatSettings
 from bot.core.policy import next_digest_at
 
-# Published after the chat subscribed (at NOW), so that its first digest lists the story.
+# Published after the chat subscribed (at NOW), so that its first digest lists the story; the
+# reply comes hours after the meeting (minutes after, it reads as a retelling of it).
 A, B, C = (
     replace(item, published=NOW + timedelta(minutes=minutes))
-    for item, minutes in ((MEETING_A, 1), (MEETING_B, 20), (DEVELOPMENT, 40))
+    for item, minutes in ((MEETING_A, 1), (MEETING_B, 20), (DEVELOPMENT, 6 * 60))
 )
 
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"

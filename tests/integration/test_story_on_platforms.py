@@ -21,11 +21,14 @@ from world import DEVELOPMENT, MEETING_A, MEETING_B
 from bot.app import App, build_app
 from bot.settings import FeedConfig, Settings
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+# Midnight, so that a day's reports all come before the default 08:00 digest.
+NOW = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 USER = 1001
+# The reports' own rhythm (a meeting, a second report an hour on, the reply next morning),
+# ending an hour ago: a reply minutes after the meeting's first report reads as its retelling.
 A, B, C = (
-    replace(item, published=NOW - timedelta(hours=3 - n))
-    for n, item in enumerate((MEETING_A, MEETING_B, DEVELOPMENT))
+    replace(item, published=item.published + (NOW - timedelta(hours=1) - DEVELOPMENT.published))
+    for item in (MEETING_A, MEETING_B, DEVELOPMENT)
 )
 OTHER_STORIES = [
     Item(
