@@ -96,7 +96,7 @@ async def _admin() -> bool:
 
 async def _start(feeds: int, port: int, db: Path, workers: int | None, clock: Clock) -> App:
     from bot.app import build_app
-    from bot.services.ports import CommandContext
+    from bot.services.chat.ports import CommandContext
     from bot.settings import FeedConfig, Settings
 
     urls = [FeedConfig(url=f"http://127.0.0.1:{port}/feed/{n}.xml") for n in range(feeds)]

@@ -42,8 +42,8 @@ from sqlalchemy import insert, text  # noqa: E402
 from bot.cluster.conninfo import libpq_conninfo  # noqa: E402
 from bot.cluster.schema import apply_queue_schema  # noqa: E402
 from bot.core.models import ChatSettings  # noqa: E402
-from bot.services.rulebook import RuleBook  # noqa: E402
-from bot.services.story_stage import StoryStage  # noqa: E402
+from bot.services.poll.rulebook import RuleBook  # noqa: E402
+from bot.services.poll.story_stage import StoryStage  # noqa: E402
 from bot.settings import normalise_database_url  # noqa: E402
 from bot.storage import tables as t  # noqa: E402
 from bot.storage.store import SqlStore  # noqa: E402

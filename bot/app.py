@@ -28,13 +28,14 @@ from bot.metrics.metered import Heartbeat, MeteredNotifier, MeteredStore, metere
 from bot.metrics.registry import Metrics
 from bot.metrics.server import MetricsServer
 from bot.scheduler import build_scheduler
-from bot.services.commands import CommandService
-from bot.services.delivery import Deliverer
-from bot.services.digests import DigestService
-from bot.services.feed_checks import FeedCheck, FeedChecks, FeedProbe
-from bot.services.polling import Poller
-from bot.services.ports import Clock, CommandPort, Notifier
-from bot.services.rulebook import RuleBook
+from bot.services.chat.commands import CommandService
+from bot.services.chat.feed_checks import FeedCheck, FeedChecks, FeedProbe
+from bot.services.chat.ports import CommandPort
+from bot.services.outbound.delivery import Deliverer
+from bot.services.outbound.digests import DigestService
+from bot.services.poll.polling import Poller
+from bot.services.poll.rulebook import RuleBook
+from bot.services.ports import Clock, Notifier
 from bot.settings import Settings
 from bot.storage.digest_now import SqlExtraDigests
 from bot.storage.store import SqlStore
@@ -235,7 +236,7 @@ async def build_app(
     digests = DigestService(store, clock, extra=SqlExtraDigests(store.engine))
     check, checks = feed_check(settings, clock), FeedChecks(settings.max_feed_checks_per_chat)
     commands = CommandService(
-        store, rules, clock, check, max_rules=settings.max_rules_per_chat, feed_checks=checks,
+        store, clock, check, max_rules=settings.max_rules_per_chat, feed_checks=checks,
         everyday=everyday_commands(settings, store.engine, clock, check, checks, digests),
     )  # fmt: skip
     runtimes = build_runtimes(settings, commands, console, Parts(store.engine, clock))

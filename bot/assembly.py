@@ -14,13 +14,13 @@ from bot.metrics.metered import Heartbeat
 from bot.metrics.registry import Metrics
 from bot.metrics.server import MetricsServer
 from bot.opml import ListparserOpml
-from bot.services.digests import DigestService
-from bot.services.everyday_commands import EverydayCommands
-from bot.services.feed_checks import FeedCheck, FeedChecks, FeedProbe
-from bot.services.opml_import import OpmlLimits, OpmlService
+from bot.services.chat.everyday_commands import EverydayCommands
+from bot.services.chat.feed_checks import FeedCheck, FeedChecks, FeedProbe
+from bot.services.chat.opml_import import OpmlLimits, OpmlService
+from bot.services.chat.recent import RecentMatches
+from bot.services.chat.workspaces import Workspaces
+from bot.services.outbound.digests import DigestService
 from bot.services.ports import Clock
-from bot.services.recent import RecentMatches
-from bot.services.workspaces import Workspaces
 from bot.settings import Settings
 from bot.storage.feed_lists import SqlFeedLists
 from bot.storage.health import SqlHealth

@@ -18,7 +18,7 @@ from email.utils import format_datetime
 import listparser
 
 from bot.feeds.xmlguard import UnsafeXML, check_xml
-from bot.services.opml_import import OpmlError, OpmlFeed
+from bot.services.chat.opml_import import OpmlError, OpmlFeed
 
 TITLE = "storywatch feeds"
 

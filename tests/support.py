@@ -10,7 +10,8 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from bot.core.models import OutboundMessage
-from bot.services.ports import Address, DeliveryError
+from bot.services.errors import DeliveryError
+from bot.services.ports import Address
 
 
 class SettableClock:

@@ -9,7 +9,7 @@ from feedserver import FeedServer
 from support import Item, RecordingNotifier, SettableClock, rss
 
 from bot.app import App, build_app
-from bot.services.ports import CommandContext
+from bot.services.chat.ports import CommandContext
 from bot.settings import FeedConfig, Settings
 
 __all__ = ["DEVELOPMENT", "MEETING_A", "MEETING_B", "T0", "UNRELATED", "Item", "World", "ask"]

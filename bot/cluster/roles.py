@@ -37,14 +37,14 @@ from bot.cluster.queue import FETCH_QUEUE, OPS_QUEUE, STORIES_QUEUE, defer_assig
 from bot.cluster.queue import queue_app as make_queue_app
 from bot.cluster.schema import apply_queue_schema
 from bot.cluster.tasks import register_fetch, register_stories
-from bot.services.commands import CommandService
-from bot.services.delivery import Deliverer
-from bot.services.digests import DigestService
-from bot.services.feed_checks import FeedChecks
-from bot.services.fetch_stage import FetchStage
+from bot.services.chat.commands import CommandService
+from bot.services.chat.feed_checks import FeedChecks
+from bot.services.outbound.delivery import Deliverer
+from bot.services.outbound.digests import DigestService
+from bot.services.poll.fetch_stage import FetchStage
+from bot.services.poll.rulebook import RuleBook
+from bot.services.poll.story_stage import StoryStage
 from bot.services.ports import Clock
-from bot.services.rulebook import RuleBook
-from bot.services.story_stage import StoryStage
 from bot.settings import Settings
 from bot.storage.digest_now import SqlExtraDigests
 from bot.storage.store import SqlStore
@@ -146,7 +146,7 @@ def _commands(settings: Settings, store: SqlStore, rules: RuleBook, clock: Clock
     check, checks = feed_check(settings, clock), FeedChecks(settings.max_feed_checks_per_chat)
     digests = DigestService(store, clock, extra=SqlExtraDigests(store.engine))
     return CommandService(
-        store, rules, clock, check, max_rules=settings.max_rules_per_chat, feed_checks=checks,
+        store, clock, check, max_rules=settings.max_rules_per_chat, feed_checks=checks,
         everyday=everyday_commands(settings, store.engine, clock, check, checks, digests),
     )  # fmt: skip
 

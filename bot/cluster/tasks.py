@@ -14,8 +14,8 @@ from bot.cluster.queue import (
     STORY_LOCK,
     defer_assign_stories,
 )
-from bot.services.fetch_stage import FetchStage
-from bot.services.story_stage import StoryStage
+from bot.services.poll.fetch_stage import FetchStage
+from bot.services.poll.story_stage import StoryStage
 
 log = logging.getLogger(__name__)
 

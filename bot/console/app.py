@@ -11,8 +11,8 @@ from typing import TextIO
 
 from bot.console.notifier import ConsoleNotifier
 from bot.console.render import render_reply
-from bot.services.feed_checks import FollowUp
-from bot.services.ports import Attachment, CommandContext, CommandPort, CommandReply
+from bot.services.chat.feed_checks import FollowUp
+from bot.services.chat.ports import Attachment, CommandContext, CommandPort, CommandReply
 
 PLATFORM = "console"
 CHAT_ID = "console"

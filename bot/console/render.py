@@ -11,7 +11,7 @@ from bot.core.models import (
     OutboundMessage,
     UpdateMessage,
 )
-from bot.services.ports import CommandReply
+from bot.services.chat.ports import CommandReply
 
 
 def bold_spans(highlight: Highlight, on: str = "**", off: str = "**") -> str:

@@ -10,8 +10,9 @@ from typing import Any
 
 from bot.core.models import OutboundMessage, StoryKind
 from bot.metrics.registry import Metrics
-from bot.services.ports import Address, DeliveryError, Notifier, RateLimited
-from bot.services.store_port import PollBatch
+from bot.services.errors import DeliveryError, RateLimited
+from bot.services.ports import Address, Notifier
+from bot.services.records import PollBatch
 from bot.storage.store import SqlStore
 
 

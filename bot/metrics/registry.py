@@ -7,26 +7,14 @@ same outbox and feed health.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
+from bot.services.records import OpsSnapshot
+
 NS = "storywatch"
 POLL_BUCKETS = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600)
-
-
-@dataclass(frozen=True, slots=True)
-class OpsSnapshot:
-    """What the database says at scrape time."""
-
-    feeds: int = 0
-    feeds_erroring: int = 0
-    feeds_failing: int = 0  # FAILING_AFTER or more errors in a row
-    feeds_backing_off: int = 0  # erroring, and their next poll is pushed back
-    outbox_pending: Mapping[str, int] = field(default_factory=dict)  # by platform
-    outbox_failed: Mapping[str, int] = field(default_factory=dict)  # by platform
-    oldest_pending_seconds: float = 0.0
 
 
 class Metrics:

@@ -16,8 +16,9 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.metrics.metered import Heartbeat
-from bot.metrics.registry import Metrics, OpsSnapshot
+from bot.metrics.registry import Metrics
 from bot.services.ports import Clock
+from bot.services.records import OpsSnapshot
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,9 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services.ports import CommandPort, Notifier
-from bot.services.workspaces import Workspaces
+from bot.services.chat.ports import CommandPort
+from bot.services.chat.workspaces import Workspaces
+from bot.services.ports import Notifier
 from bot.slack.handlers import SlackCommandHandlers
 from bot.slack.notifier import SlackNotifier
 from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH, Lifecycle, SlackOAuth, WorkspaceClients

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services.ports import Attachment
+from bot.services.chat.ports import Attachment
 
 SLACK_FILES_HOST = "files.slack.com"
 DOWNLOAD_TIMEOUT = 30

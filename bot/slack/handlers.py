@@ -13,9 +13,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services.feed_checks import FollowUp
-from bot.services.ports import AdminCheckFailed, CommandContext, CommandPort, CommandReply
-from bot.services.workspaces import Workspace, Workspaces
+from bot.services.chat.feed_checks import FollowUp
+from bot.services.chat.ports import CommandContext, CommandPort, CommandReply
+from bot.services.chat.workspaces import Workspace, Workspaces
+from bot.services.errors import AdminCheckFailed
 from bot.slack.files import shared_file
 from bot.slack.render import SlackMessage, render_reply
 

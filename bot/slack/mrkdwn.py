@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.core.models import Highlight
-from bot.services.ports import Button
+from bot.services.chat.ports import Button
 
 SECTION_LIMIT = 3000  # Block Kit: a section's text
 MAX_BLOCKS = 50  # Block Kit: blocks per message

@@ -30,8 +30,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.models import OutboundMessage
-from bot.services.ports import (
-    Address,
+from bot.services.errors import (
     DeliveryError,
     DestinationGone,
     MessageGone,
@@ -39,6 +38,7 @@ from bot.services.ports import (
     RateLimited,
     TransientError,
 )
+from bot.services.ports import Address
 from bot.slack.render import FALLBACK_LIMIT, SlackMessage, render
 
 log = logging.getLogger(__name__)

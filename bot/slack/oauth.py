@@ -4,7 +4,7 @@ Installations live in slack-sdk's own schema (slack_installations, slack_bots,
 slack_oauth_states; created by our migration 0005) on the bot's database, read and written
 by slack-sdk's *async* SQLAlchemy stores on the bot's AsyncEngine, so no store call blocks
 the event loop. Bolt finds each request's workspace token through the installation store;
-deliveries find it from the channel's remembered workspace (bot.services.workspaces).
+deliveries find it from the channel's remembered workspace (bot.services.chat.workspaces).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services.ports import DestinationGone
-from bot.services.workspaces import Workspace, Workspaces
+from bot.services.chat.workspaces import Workspace, Workspaces
+from bot.services.errors import DestinationGone
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from bot.core.models import (
     StoryView,
     UpdateMessage,
 )
-from bot.services.ports import Button, CommandReply
+from bot.services.chat.ports import Button, CommandReply
 from bot.slack.mrkdwn import (
     HEADLINE_LIMIT,
     MAX_BLOCKS,

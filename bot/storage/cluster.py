@@ -11,10 +11,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.models import Article
-from bot.services.cluster_port import InboxItem, Superseded
-from bot.services.planning import unseen_once
+from bot.core.seen import unseen_once
+from bot.services.errors import Superseded
 from bot.services.ports import FeedReadResult, FeedRef
-from bot.services.store_port import PollBatch
+from bot.services.records import InboxItem, PollBatch
 from bot.storage import tables as t
 from bot.storage.polls import insert_ignoring_duplicates, save_feed_results, write_poll
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import exc as sa
 
-from bot.services.store_port import StorageUnavailable
+from bot.services.errors import StorageUnavailable
 
 T = TypeVar("T")
 # SQLSTATE classes: 08 connection exception, 53 insufficient resources (53100 disk full),

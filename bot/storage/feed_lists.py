@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.services.store_port import FeedInfo
+from bot.services.records import FeedInfo
 from bot.storage import tables as t
 from bot.storage.errors import translate_errors
 from bot.storage.feeds import _feed_info

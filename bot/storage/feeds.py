@@ -10,7 +10,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.services.ports import FeedRef
-from bot.services.store_port import FeedInfo
+from bot.services.records import FeedInfo
 from bot.storage import tables as t
 
 

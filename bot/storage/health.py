@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.cadence import FAILING_AFTER
 from bot.core.outbox import OutboxStatus
-from bot.metrics.registry import OpsSnapshot
+from bot.services.records import OpsSnapshot
 from bot.storage import tables as t
 
 PING_TIMEOUT = 5.0  # seconds; a database that takes longer is reported unhealthy

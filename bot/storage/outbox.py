@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.digest import DigestEntry
 from bot.core.models import Chat, ChatSettings, MessageKind
 from bot.core.outbox import OutboxStatus, SentAlert
-from bot.services.store_port import ChatStatus, OutboxRow
+from bot.services.records import ChatStatus, OutboxRow
 from bot.storage import tables as t
 
 o = t.outbox.c

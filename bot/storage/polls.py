@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.services.ports import FeedReadResult
-from bot.services.store_port import PollBatch, StoredArticle, StoryRecord
+from bot.services.records import PollBatch, StoredArticle, StoryRecord
 from bot.storage import tables as t
 from bot.storage.poll_messages import save_messages
 

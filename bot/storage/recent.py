@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.services.recent import RecentArticle
+from bot.services.chat.recent import RecentArticle
 from bot.storage import tables as t
 from bot.storage.errors import translate_errors
 from bot.storage.store import story_view

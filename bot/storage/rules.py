@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.models import WatchRule
-from bot.services.store_port import RuleLimitReached
+from bot.services.errors import RuleLimitReached
 from bot.storage import tables as t
 from bot.storage.cluster import bump_rules_version
 

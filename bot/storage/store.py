@@ -21,7 +21,7 @@ from bot.core.models import (
     StoryView,
 )
 from bot.core.outbox import WAITING, OutboxStatus
-from bot.services.store_port import StoredArticle
+from bot.services.records import StoredArticle
 from bot.storage import tables as t
 from bot.storage.cluster import ClusterStore, bump_rules_version
 from bot.storage.errors import translate_errors

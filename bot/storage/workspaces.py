@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.outbox import WAITING, OutboxStatus
-from bot.services.workspaces import Workspace
+from bot.services.chat.workspaces import Workspace
 from bot.storage import tables as t
 from bot.storage.cluster import bump_rules_version
 from bot.storage.errors import translate_errors

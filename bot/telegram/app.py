@@ -15,7 +15,8 @@ from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
 
-from bot.services.ports import CommandPort, Notifier
+from bot.services.chat.ports import CommandPort
+from bot.services.ports import Notifier
 from bot.telegram.handlers import TelegramHandlers
 from bot.telegram.notifier import TelegramNotifier
 

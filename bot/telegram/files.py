@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram import Bot, Document, InputFile, Message
 
-from bot.services.opml_import import PROMPT
-from bot.services.ports import Attachment, ReplyFile
+from bot.services.chat.opml_import import PROMPT
+from bot.services.chat.ports import Attachment, ReplyFile
 
 IMPORT = "/import"
 CAPTION_LIMIT = 1024  # Telegram's limit for a document's caption

@@ -13,14 +13,9 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.services.feed_checks import FollowUp
-from bot.services.ports import (
-    AdminCheckFailed,
-    Attachment,
-    CommandContext,
-    CommandPort,
-    CommandReply,
-)
+from bot.services.chat.feed_checks import FollowUp
+from bot.services.chat.ports import Attachment, CommandContext, CommandPort, CommandReply
+from bot.services.errors import AdminCheckFailed
 from bot.telegram.files import CAPTION_LIMIT, IMPORT, attachment, send_file, wants_import
 from bot.telegram.render import PARSE_MODE, render_reply
 

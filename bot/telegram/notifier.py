@@ -19,8 +19,7 @@ from telegram.error import (
 )
 
 from bot.core.models import OutboundMessage
-from bot.services.ports import (
-    Address,
+from bot.services.errors import (
     DeliveryError,
     DestinationGone,
     MessageGone,
@@ -28,6 +27,7 @@ from bot.services.ports import (
     RateLimited,
     TransientError,
 )
+from bot.services.ports import Address
 from bot.telegram.render import PARSE_MODE, TelegramText, render
 
 log = logging.getLogger(__name__)

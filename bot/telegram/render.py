@@ -28,7 +28,7 @@ from bot.core.models import (
     StoryView,
     UpdateMessage,
 )
-from bot.services.ports import Button, CommandReply
+from bot.services.chat.ports import Button, CommandReply
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import sys
 from bot.app import SystemClock, ensure_sqlite_dir
 from bot.console.render import render_digest
 from bot.core.models import Chat
-from bot.services.digests import DigestService
+from bot.services.outbound.digests import DigestService
 from bot.settings import Settings
 from bot.storage.store import SqlStore
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from bot.app import SystemClock, ensure_sqlite_dir, feed_check
 from bot.assembly import opml_service
 from bot.core.models import Chat
-from bot.services.feed_checks import FeedChecks
-from bot.services.opml_import import OpmlError, OpmlService
+from bot.services.chat.feed_checks import FeedChecks
+from bot.services.chat.opml_import import OpmlError, OpmlService
 from bot.settings import Settings
 from bot.storage.store import SqlStore
 from bot.tools.digest import find_chat

@@ -25,7 +25,7 @@ from bot.core.outbox import (
     initial_status,
     sources_plan,
 )
-from bot.services.store_port import OutboxRow
+from bot.services.records import OutboxRow
 
 Status = OutboxStatus
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.services.ports import FeedReadResult, FeedRef
-from bot.services.store_port import PollBatch, StoredArticle
+from bot.services.records import PollBatch, StoredArticle
 from fakes.memory_outbox import StoredChat, StoredRow, StoredStory
 
 

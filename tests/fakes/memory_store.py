@@ -18,7 +18,7 @@ from datetime import datetime
 
 from bot.core.models import Chat, ChatSettings, MessageKind, WatchRule
 from bot.core.outbox import OutboxStatus
-from bot.services.store_port import PollBatch, StoredArticle
+from bot.services.records import PollBatch, StoredArticle
 from fakes.memory_outbox import MemoryOutbox, StoredChat, StoredRow, StoredStory
 from fakes.memory_polls import MemoryPolls, StoredFeed
 

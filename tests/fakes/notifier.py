@@ -6,7 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from bot.core.models import OutboundMessage
-from bot.services.ports import Address, DeliveryError
+from bot.services.errors import DeliveryError
+from bot.services.ports import Address
 
 
 @dataclass(frozen=True)

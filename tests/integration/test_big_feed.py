@@ -18,7 +18,7 @@ from support import SettableClock
 from world import ask
 
 from bot.app import build_app
-from bot.services.store_port import PollBatch
+from bot.services.records import PollBatch
 from bot.settings import FeedConfig, Settings
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)

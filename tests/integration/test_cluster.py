@@ -35,8 +35,8 @@ from world import MEETING_A, MEETING_B
 from bot.cluster.conninfo import libpq_conninfo
 from bot.cluster.schema import apply_queue_schema
 from bot.core.models import ChatSettings
-from bot.services.rulebook import RuleBook
-from bot.services.story_stage import StoryStage
+from bot.services.poll.rulebook import RuleBook
+from bot.services.poll.story_stage import StoryStage
 from bot.storage.store import SqlStore
 from bot.story_models import load_models
 

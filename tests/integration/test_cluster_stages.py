@@ -13,12 +13,12 @@ from support import SavesTogether, SettableClock
 
 from bot.core.models import Article, MessageKind
 from bot.core.stories import Assignment, StoryIndex
-from bot.services.cluster_port import Superseded
-from bot.services.fetch_stage import FetchStage
+from bot.services.errors import Superseded
+from bot.services.poll.fetch_stage import FetchStage
+from bot.services.poll.rulebook import RuleBook
+from bot.services.poll.story_stage import StoryStage
 from bot.services.ports import FeedReadResult, FeedRef
-from bot.services.rulebook import RuleBook
-from bot.services.store_port import PollBatch
-from bot.services.story_stage import StoryStage
+from bot.services.records import PollBatch
 from bot.storage import tables as t
 from bot.storage.store import SqlStore
 from bot.story_models import load_models

@@ -20,7 +20,8 @@ from bot.core.models import (
     OutboundMessage,
     UpdateMessage,
 )
-from bot.services.ports import Address, CommandContext
+from bot.services.chat.ports import CommandContext
+from bot.services.ports import Address
 
 
 @pytest.fixture

@@ -9,16 +9,16 @@ from support import RecordingNotifier, SettableClock
 from bot.core.alerts import PlannedMessage
 from bot.core.models import AlertMessage, Highlight, MessageKind, Source, StoryView, UpdateMessage
 from bot.core.outbox import RetryPolicy
-from bot.services.delivery import Deliverer
-from bot.services.ports import (
+from bot.services.errors import (
     DeliveryError,
     DestinationGone,
     MessageGone,
     MessageRejected,
     RateLimited,
 )
-from bot.services.ports import TransientError as Transient
-from bot.services.store_port import PollBatch
+from bot.services.errors import TransientError as Transient
+from bot.services.outbound.delivery import Deliverer
+from bot.services.records import PollBatch
 from bot.storage.store import SqlStore
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

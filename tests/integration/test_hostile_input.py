@@ -12,10 +12,9 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import create_async_engine
 from support import SettableClock
 
-from bot.services import replies
-from bot.services.commands import CommandService
-from bot.services.ports import CommandContext, CommandReply
-from bot.services.rulebook import RuleBook
+from bot.services.chat import replies
+from bot.services.chat.commands import CommandService
+from bot.services.chat.ports import CommandContext, CommandReply
 from bot.storage.store import SqlStore, make_engine
 
 
@@ -34,7 +33,7 @@ class Checks:
 
 
 def _service(store: SqlStore) -> CommandService:
-    return CommandService(store, RuleBook(store), SettableClock(), Checks(), max_rules=50)
+    return CommandService(store, SettableClock(), Checks(), max_rules=50)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from bot.core.models import (
     StoryView,
 )
 from bot.services.ports import FeedReadResult, FeedRef
-from bot.services.store_port import OutboxRow, PollBatch, StoredArticle, StoryRecord
+from bot.services.records import OutboxRow, PollBatch, StoredArticle, StoryRecord
 from bot.storage.store import SqlStore
 from bot.storage.tables import feeds
 

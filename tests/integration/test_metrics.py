@@ -19,7 +19,7 @@ from test_slack_scenarios import free_port
 from world import MEETING_A, MEETING_B, World, ask
 
 from bot.app import App, build_app
-from bot.services.ports import RateLimited
+from bot.services.errors import RateLimited
 from bot.settings import FeedConfig, Settings
 
 

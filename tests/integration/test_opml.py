@@ -15,7 +15,7 @@ from support import Item, rss
 
 from bot.app import App, build_app
 from bot.opml import read_opml
-from bot.services.opml_import import PROMPT
+from bot.services.chat.opml_import import PROMPT
 from bot.settings import FeedConfig, Settings
 
 ALICE, BOB = 1001, 1002

@@ -11,7 +11,8 @@ from support import rss
 from world import DEVELOPMENT, MEETING_A, MEETING_B, T0, UNRELATED, Item, World, ask
 
 from bot.core.models import AlertMessage, UpdateMessage
-from bot.services.ports import CommandContext, DestinationGone, RateLimited
+from bot.services.chat.ports import CommandContext
+from bot.services.errors import DestinationGone, RateLimited
 
 
 @pytest.fixture

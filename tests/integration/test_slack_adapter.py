@@ -26,17 +26,15 @@ from fakes.slack_api import (
 from slack_sdk.errors import SlackApiError
 
 from bot.core.models import AlertMessage, Highlight, Source, StoryView
-from bot.services.ports import (
-    Address,
-    Button,
-    CommandContext,
-    CommandReply,
+from bot.services.chat.ports import Button, CommandContext, CommandReply
+from bot.services.errors import (
     DestinationGone,
     MessageGone,
     MessageRejected,
     RateLimited,
     TransientError,
 )
+from bot.services.ports import Address
 from bot.slack.app import EVENTS_PATH, SlackRuntime
 from bot.slack.handlers import command_text, slack_spelling, strip_mentions
 from bot.slack.notifier import SlackAuthError

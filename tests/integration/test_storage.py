@@ -9,7 +9,8 @@ import pytest
 from bot.core.alerts import NewMatch, PlannedMessage
 from bot.core.codec import from_payload
 from bot.core.models import AlertMessage, Highlight, MessageKind, StoryView
-from bot.services.store_port import PollBatch, RuleLimitReached
+from bot.services.errors import RuleLimitReached
+from bot.services.records import PollBatch
 from bot.storage.migrate import migrate
 from bot.storage.store import SqlStore
 

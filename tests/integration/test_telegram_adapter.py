@@ -22,17 +22,15 @@ from telegram import Bot
 from telegram.error import BadRequest
 
 from bot.core.models import AlertMessage, Highlight, NoticeMessage, Source, StoryView, UpdateMessage
-from bot.services.ports import (
-    Address,
-    Button,
-    CommandContext,
-    CommandReply,
+from bot.services.chat.ports import Button, CommandContext, CommandReply
+from bot.services.errors import (
     DestinationGone,
     MessageGone,
     MessageRejected,
     RateLimited,
     TransientError,
 )
+from bot.services.ports import Address
 from bot.telegram.app import TelegramRuntime, bot_commands
 from bot.telegram.handlers import command_text
 from bot.telegram.notifier import TelegramNotifier

@@ -7,10 +7,9 @@ from collections.abc import AsyncIterator
 import pytest
 from support import SettableClock
 
-from bot.services.commands import CommandService
-from bot.services.feed_checks import FeedProbe
-from bot.services.ports import CommandContext
-from bot.services.rulebook import RuleBook
+from bot.services.chat.commands import CommandService
+from bot.services.chat.feed_checks import FeedProbe
+from bot.services.chat.ports import CommandContext
 from bot.storage.store import SqlStore
 
 
@@ -31,7 +30,7 @@ async def service(tmp_path: object) -> AsyncIterator[tuple[CommandService, SqlSt
     store = await SqlStore.open(f"sqlite+aiosqlite:///{tmp_path}/c.db")
     checks = Checks()
     yield (
-        CommandService(store, RuleBook(store), SettableClock(), checks, max_rules=3),
+        CommandService(store, SettableClock(), checks, max_rules=3),
         store,
         checks,
     )

@@ -22,14 +22,14 @@ from bot.core.models import (
     UpdateMessage,
 )
 from bot.core.outbox import REJECTED_ATTEMPTS, OutboxStatus, RetryPolicy
-from bot.services.delivery import Deliverer, DeliveryReport
-from bot.services.ports import (
+from bot.services.errors import (
     DestinationGone,
     MessageGone,
     MessageRejected,
     RateLimited,
     TransientError,
 )
+from bot.services.outbound.delivery import Deliverer, DeliveryReport
 
 
 def story(n: int, outlets: int = 1) -> StoryView:

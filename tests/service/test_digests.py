@@ -11,9 +11,9 @@ from support import SettableClock
 
 from bot.core.alerts import NewMatch
 from bot.core.models import Chat, ChatSettings, DigestMessage, Source, StoryView
-from bot.services.delivery import Deliverer
-from bot.services.digests import DigestService
-from bot.services.store_port import PollBatch, StoryRecord
+from bot.services.outbound.delivery import Deliverer
+from bot.services.outbound.digests import DigestService
+from bot.services.records import PollBatch, StoryRecord
 
 BERLIN = ChatSettings(timezone="Europe/Berlin", digest_time="08:00")
 # Europe/Berlin moves from UTC+1 to UTC+2 at 01:00 UTC on Sunday 28 March 2021.

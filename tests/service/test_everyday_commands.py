@@ -7,13 +7,12 @@ from pathlib import Path
 
 from support import SettableClock
 
-from bot.services.commands import CommandService
-from bot.services.everyday_commands import EverydayCommands
-from bot.services.feed_checks import FeedProbe
-from bot.services.ports import CommandContext
-from bot.services.recent import RecentArticle, RecentMatches
-from bot.services.rulebook import RuleBook
-from bot.services.store_port import StorageUnavailable
+from bot.services.chat.commands import CommandService
+from bot.services.chat.everyday_commands import EverydayCommands
+from bot.services.chat.feed_checks import FeedProbe
+from bot.services.chat.ports import CommandContext
+from bot.services.chat.recent import RecentArticle, RecentMatches
+from bot.services.errors import StorageUnavailable
 from bot.storage.store import SqlStore
 
 
@@ -32,7 +31,7 @@ async def test_a_failed_lookup_still_says_the_rule_is_watched(tmp_path: Path) ->
     store = await SqlStore.open(f"sqlite+aiosqlite:///{tmp_path}/e.db")
     clock = SettableClock()
     recent = RecentMatches(Unavailable(), clock, timedelta(hours=72))
-    commands = CommandService(store, RuleBook(store), clock, _no_check,
+    commands = CommandService(store, clock, _no_check,
                               everyday=EverydayCommands(recent))  # fmt: skip
 
     async def admin() -> bool:

@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 from support import SettableClock
 
-from bot.services.commands import CommandService
-from bot.services.feed_checks import FeedChecks, FeedProbe
-from bot.services.ports import CommandContext, CommandReply
-from bot.services.rulebook import RuleBook
+from bot.services.chat.commands import CommandService
+from bot.services.chat.feed_checks import FeedChecks, FeedProbe
+from bot.services.chat.ports import CommandContext, CommandReply
 from bot.storage.store import SqlStore
 
 
@@ -51,9 +50,7 @@ class Chat:
 async def setup(tmp_path: Path) -> AsyncIterator[tuple[CommandService, GatedChecks]]:
     store = await SqlStore.open(f"sqlite+aiosqlite:///{tmp_path}/c.db")
     checks = GatedChecks()
-    service = CommandService(
-        store, RuleBook(store), SettableClock(), checks, feed_checks=FeedChecks(per_chat=2)
-    )
+    service = CommandService(store, SettableClock(), checks, feed_checks=FeedChecks(per_chat=2))
     yield service, checks
     await service.aclose()
     await store.close()

@@ -12,11 +12,11 @@ from world import MEETING_A, MEETING_B, T0, UNRELATED, Item
 
 from bot.core.models import Article, Chat, MessageKind
 from bot.core.outbox import OutboxStatus
-from bot.services.delivery import Deliverer
-from bot.services.digests import DigestService
-from bot.services.polling import Poller
+from bot.services.outbound.delivery import Deliverer
+from bot.services.outbound.digests import DigestService
+from bot.services.poll.polling import Poller
+from bot.services.poll.rulebook import RuleBook
 from bot.services.ports import FeedReadResult, FeedRef
-from bot.services.rulebook import RuleBook
 from bot.story_models import load_models
 
 NEXT_POLL = timedelta(minutes=5)

@@ -23,7 +23,7 @@ from bot.core.models import (
     StoryView,
     UpdateMessage,
 )
-from bot.services.ports import CommandReply
+from bot.services.chat.ports import CommandReply
 from bot.slack.render import render as slack_render
 from bot.slack.render import render_reply as slack_reply
 from bot.telegram.render import render as telegram_render

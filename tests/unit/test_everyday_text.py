@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.opml import read_opml, write_opml
-from bot.services.feed_checks import FeedProbe, contents
-from bot.services.opml_import import ImportSummary, OpmlError, OpmlFeed
-from bot.services.ports import CommandReply, ReplyFile
-from bot.services.recent import age_label
+from bot.services.chat.feed_checks import FeedProbe, contents
+from bot.services.chat.opml_import import ImportSummary, OpmlError, OpmlFeed
+from bot.services.chat.ports import CommandReply, ReplyFile
+from bot.services.chat.recent import age_label
 from bot.slack.render import render_reply
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

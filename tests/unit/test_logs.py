@@ -41,7 +41,7 @@ def test_library_records_below_warning_are_dropped(name: str, level: int) -> Non
 
 def test_our_own_debug_lines_are_kept() -> None:
     assert "polling 3 feeds" in written(
-        "bot.services.polling", logging.DEBUG, "polling %d feeds", 3
+        "bot.services.poll.polling", logging.DEBUG, "polling %d feeds", 3
     )
 
 

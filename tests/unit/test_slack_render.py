@@ -17,7 +17,7 @@ from bot.core.models import (
     StoryView,
     UpdateMessage,
 )
-from bot.services.ports import Button, CommandReply
+from bot.services.chat.ports import Button, CommandReply
 from bot.slack.mrkdwn import MAX_BLOCKS, SECTION_LIMIT, highlight_mrkdwn, link
 from bot.slack.render import FALLBACK_LIMIT, SlackMessage, render, render_reply
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.core.models import Chat, WatchRule
-from bot.services.replies import status
-from bot.services.store_port import ChatStatus, FeedInfo
+from bot.services.chat.replies import status
+from bot.services.records import ChatStatus, FeedInfo
 
 NOW = datetime(2026, 5, 4, 6, 0, tzinfo=UTC)
 

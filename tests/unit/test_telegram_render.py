@@ -19,7 +19,7 @@ from bot.core.models import (
     StoryView,
     UpdateMessage,
 )
-from bot.services.ports import Button, CommandReply
+from bot.services.chat.ports import Button, CommandReply
 from bot.telegram.render import MAX_TEXT, pack, render, render_reply, split_escaped, tg_len
 
 ALLOWED_TAGS = {"b", "i", "a"}

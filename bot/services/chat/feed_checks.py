@@ -16,9 +16,9 @@ from functools import partial
 
 from bot.core.models import Chat
 from bot.core.user_text import without_unsafe
-from bot.services import replies
-from bot.services.ports import Clock, CommandContext, CommandReply
-from bot.services.store_port import FeedAdding
+from bot.services.chat import replies
+from bot.services.chat.ports import CommandContext, CommandReply, FeedAdding
+from bot.services.ports import Clock
 
 log = logging.getLogger(__name__)
 

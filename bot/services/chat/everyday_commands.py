@@ -8,12 +8,11 @@ from collections.abc import Awaitable, Callable
 from bot.core.matcher import validate_query
 from bot.core.models import Chat
 from bot.core.query import QueryError
-from bot.services import replies
-from bot.services.digests import DigestService
-from bot.services.opml_import import OpmlService
-from bot.services.ports import CommandContext, CommandReply
-from bot.services.recent import RecentMatches
-from bot.services.store_port import StorageUnavailable
+from bot.services.chat import replies
+from bot.services.chat.opml_import import OpmlService
+from bot.services.chat.ports import CommandContext, CommandReply, DigestNow
+from bot.services.chat.recent import RecentMatches
+from bot.services.errors import StorageUnavailable
 
 Handler = Callable[[Chat, str], Awaitable[CommandReply]]
 UNAVAILABLE = "That is not available in this deployment."
@@ -26,7 +25,7 @@ class EverydayCommands:
     def __init__(
         self,
         recent: RecentMatches | None = None,
-        digests: DigestService | None = None,
+        digests: DigestNow | None = None,
         opml: OpmlService | None = None,
     ) -> None:
         self._recent, self._digests, self._opml = recent, digests, opml

@@ -25,17 +25,16 @@ from bot.core.outbox import (
     next_action,
     route,
 )
-from bot.services.ports import (
-    Address,
-    Clock,
+from bot.services.errors import (
     DeliveryError,
     DestinationGone,
     MessageGone,
     MessageRejected,
-    Notifier,
     RateLimited,
 )
-from bot.services.store_port import DeliveryPort, OutboxRow
+from bot.services.outbound.ports import DeliveryPort
+from bot.services.ports import Address, Clock, Notifier
+from bot.services.records import OutboxRow
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,9 @@ from bot.core.cadence import is_failing
 from bot.core.models import Chat, WatchRule
 from bot.core.policy import next_digest_at
 from bot.core.query import describe_query_language
-from bot.services.ports import AdminCheckFailed, CommandReply
-from bot.services.store_port import ChatStatus, FeedInfo, StorageUnavailable
+from bot.services.chat.ports import CommandReply
+from bot.services.errors import AdminCheckFailed, StorageUnavailable
+from bot.services.records import ChatStatus, FeedInfo
 
 log = logging.getLogger(__name__)
 

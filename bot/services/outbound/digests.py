@@ -9,8 +9,8 @@ from bot.core.codec import to_payload
 from bot.core.digest import build_digest, digest_date_label
 from bot.core.models import Chat, DigestMessage
 from bot.core.policy import digest_due, next_digest_at
+from bot.services.outbound.ports import DigestPort
 from bot.services.ports import Clock
-from bot.services.store_port import DigestPort
 
 
 class ExtraDigests(Protocol):

@@ -19,10 +19,11 @@ from typing import Protocol
 
 from bot.core.models import Chat
 from bot.core.user_text import unsafe_character
-from bot.services import replies
-from bot.services.feed_checks import FeedCheck, FeedChecks, FeedProbe, shown_title
-from bot.services.ports import Attachment, Clock, CommandContext, CommandReply, ReplyFile
-from bot.services.store_port import FeedInfo
+from bot.services.chat import replies
+from bot.services.chat.feed_checks import FeedCheck, FeedChecks, FeedProbe, shown_title
+from bot.services.chat.ports import Attachment, CommandContext, CommandReply, ReplyFile
+from bot.services.ports import Clock
+from bot.services.records import FeedInfo
 
 log = logging.getLogger(__name__)
 CHECKS_AT_ONCE = 4  # one import's feed checks in flight together

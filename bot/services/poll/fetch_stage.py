@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.services.cluster_port import FetchPort
-from bot.services.poll_leases import HeldClaims
-from bot.services.ports import Clock, FeedReader, FeedReadResult, FeedRef
+from bot.services.poll.leases import HeldClaims
+from bot.services.poll.ports import FetchPort
+from bot.services.poll.reading import read_feeds
+from bot.services.ports import Clock, FeedReader
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,17 +46,3 @@ class FetchStage:
             raise
         claims.done()
         return FetchReport(len(feeds), sum(1 for r in results if r.error), queued)
-
-
-async def read_feeds(
-    reader: FeedReader, feeds: Sequence[FeedRef], clock: Clock, concurrency: int
-) -> list[FeedReadResult]:
-    """Fetch and parse `feeds`, at most `concurrency` at once; never raises for a feed."""
-    now = clock.now()
-    gate = asyncio.Semaphore(concurrency)
-
-    async def read(feed: FeedRef) -> FeedReadResult:
-        async with gate:
-            return await reader.read(feed, now)
-
-    return list(await asyncio.gather(*(read(f) for f in feeds)))

@@ -10,12 +10,12 @@ from bot.core.models import Chat, ChatMode
 from bot.core.policy import parse_hhmm, parse_quiet_hours, parse_timezone
 from bot.core.query import QueryError
 from bot.core.user_text import number_key, split_command, unsafe_character
-from bot.services import replies
-from bot.services.everyday_commands import EverydayCommands
-from bot.services.feed_checks import FeedAdder, FeedCheck, FeedChecks
-from bot.services.ports import Button, Clock, CommandContext, CommandReply
-from bot.services.rulebook import RuleBook
-from bot.services.store_port import CommandStore, RuleLimitReached
+from bot.services.chat import replies
+from bot.services.chat.everyday_commands import EverydayCommands
+from bot.services.chat.feed_checks import FeedAdder, FeedCheck, FeedChecks
+from bot.services.chat.ports import Button, CommandContext, CommandReply, CommandStore
+from bot.services.errors import RuleLimitReached
+from bot.services.ports import Clock
 
 MAX_ARGUMENT = 1000
 Handler = Callable[[Chat, str], Awaitable[CommandReply]]
@@ -29,7 +29,6 @@ class CommandService:
     def __init__(
         self,
         store: CommandStore,
-        rules: RuleBook,
         clock: Clock,
         check_feed: FeedCheck,
         *,
@@ -37,7 +36,7 @@ class CommandService:
         feed_checks: FeedChecks | None = None,
         everyday: EverydayCommands | None = None,
     ) -> None:
-        self._store, self._rules, self._clock = store, rules, clock
+        self._store, self._clock = store, clock
         self._max_rules = max_rules
         self._checks = feed_checks or FeedChecks()
         self._adder = FeedAdder(store, clock, check_feed, self._checks)
@@ -111,7 +110,6 @@ class CommandService:
         if action == "mute":
             return await self._mute(chat, value)
         await self._store.delete_chat(chat.id)
-        self._rules.mark_stale()
         return CommandReply(
             "Unsubscribed. This chat's rules, feeds and settings are deleted. "
             "Send /start to come back."
@@ -143,7 +141,6 @@ class CommandService:
         await self._store.upsert_chat(
             ctx.platform, ctx.platform_chat_id, ctx.thread_id, ctx.user_id, self._clock.now()
         )
-        self._rules.mark_stale()
         return CommandReply(replies.WELCOME)
 
     async def _help(self, chat: Chat, args: str) -> CommandReply:
@@ -159,7 +156,6 @@ class CommandService:
             return CommandReply(f"{exc}\n{replies.WATCH_USAGE}")
         except RuleLimitReached as exc:
             return CommandReply(f"Not added: {exc}. Remove one with /unwatch ID first.")
-        self._rules.mark_stale()
         recent = await self._everyday.recent_lines(chat, query)
         return CommandReply("\n".join(filter(None, (f"Watching #{rule.number}: {rule.query}",
                                                       recent))))  # fmt: skip
@@ -173,7 +169,6 @@ class CommandService:
             return CommandReply(
                 f"No rule {_quoted(args)} here. /watchlist shows your rules and IDs."
             )
-        self._rules.mark_stale()
         return CommandReply(f"Stopped watching #{removed.number}: {removed.query}")
 
     async def _watchlist(self, chat: Chat, args: str) -> CommandReply:

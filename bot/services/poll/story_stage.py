@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.core.stories import StoryModels
-from bot.services.cluster_port import StoryStagePort, Superseded
-from bot.services.planning import StoryPlanner
+from bot.services.errors import Superseded
+from bot.services.poll.planning import StoryPlanner
+from bot.services.poll.ports import StoryStagePort
+from bot.services.poll.rulebook import RuleBook
 from bot.services.ports import Clock
-from bot.services.rulebook import RuleBook
-from bot.services.store_port import PollBatch
+from bot.services.records import PollBatch
 
 log = logging.getLogger(__name__)
 

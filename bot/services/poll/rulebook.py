@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.core.matcher import RuleHit, RuleIndex
 from bot.core.models import WatchRule
-from bot.services.store_port import RulesPort
+from bot.services.poll.ports import RulesPort
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,25 +32,19 @@ class RuleBook:
         self._store = store
         self._index = RuleIndex.build(())
         self._rules: dict[int, WatchRule] = {}
-        self._stale = True
         self._version: int | None = None  # the rules_version the index was built at
         self._lock = asyncio.Lock()
-
-    def mark_stale(self) -> None:
-        """Rules changed: the next `refresh` rebuilds the index."""
-        self._stale = True
 
     async def refresh(self, force: bool = False) -> None:
         """Rebuild from storage in a worker thread, then swap, so matching never blocks.
 
-        Rebuilds when this process changed the rules, or when any process did (the stored
-        rules version moved): a /watch taken by another process is matched from its next poll.
+        Rebuilds when the stored rules version moved (every rule change bumps it, in the same
+        transaction): a /watch taken by any process is matched from the next poll.
         """
         async with self._lock:
             version = await self._store.rules_version()  # read before the rules: never misses
-            if not (self._stale or force or version != self._version):
+            if not (force or version != self._version):
                 return
-            self._stale = False  # a change made while building marks it stale again
             rules = await self._store.all_rules()
             pairs = [(r.id, r.query) for r in rules]
             self._index = await asyncio.to_thread(RuleIndex.build, pairs)

@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from bot.core.alerts import ChatTarget, plan_alerts
 from bot.core.matcher import highlight
 from bot.core.models import Article, Chat, Highlight, StoryKind, StoryView
+from bot.core.seen import unseen_once
 from bot.core.stories import Assignment, StoryIndex, StoryModels
-from bot.services.cluster_port import PlanPort
-from bot.services.rulebook import ChatHit, RuleBook
-from bot.services.store_port import PollBatch, StoredArticle, StoryRecord
+from bot.services.poll.ports import PlanPort
+from bot.services.poll.rulebook import ChatHit, RuleBook
+from bot.services.records import PollBatch, StoredArticle, StoryRecord
 
 log = logging.getLogger(__name__)
 
@@ -186,16 +187,3 @@ def _brought_outlet(
     if outlets is None:
         outlets = context.outlets[view.story_id] = frozenset((s.name, s.url) for s in view.sources)
     return (article.source, article.url) in outlets
-
-
-def unseen_once(articles: list[Article], known: set[str]) -> list[Article]:
-    """The articles whose id and url are not in `known`, each once (by id or url), oldest
-    first: the copy kept of an item two feeds carry is the earlier one."""
-    fresh: dict[str, Article] = {}
-    urls: set[str] = set()
-    for a in sorted(articles, key=lambda a: a.published):
-        if a.id in known or a.id in fresh or (a.url and (a.url in known or a.url in urls)):
-            continue
-        fresh[a.id] = a
-        urls.add(a.url)
-    return list(fresh.values())

@@ -12,8 +12,8 @@ import contextlib
 import logging
 from datetime import timedelta
 
+from bot.services.poll.ports import HeldFeeds
 from bot.services.ports import Clock
-from bot.services.store_port import HeldFeeds
 
 log = logging.getLogger(__name__)
 

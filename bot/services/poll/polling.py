@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.core.stories import StoryIndex, StoryModels
-from bot.services.fetch_stage import read_feeds
-from bot.services.planning import StoryPlanner
-from bot.services.poll_leases import HeldClaims
+from bot.services.poll.leases import HeldClaims
+from bot.services.poll.planning import StoryPlanner
+from bot.services.poll.ports import PollingPort
+from bot.services.poll.reading import read_feeds
+from bot.services.poll.rulebook import RuleBook
 from bot.services.ports import Clock, FeedReader, FeedReadResult, FeedRef
-from bot.services.rulebook import RuleBook
-from bot.services.store_port import PollBatch, PollingPort
+from bot.services.records import PollBatch
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""The chat flow: commands, their replies, feed checks, OPML, recent matches, workspaces."""

@@ -1,0 +1,1 @@
+"""The outbound flow: the outbox delivered in order, and the daily digests."""

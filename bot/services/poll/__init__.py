@@ -1,0 +1,1 @@
+"""The poll flow: due feeds read, new articles put into stories, alerts planned."""
