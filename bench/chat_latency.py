@@ -33,7 +33,7 @@ from fakes.slow_feed import SlowFeed
 from fakes.telegram_api import FakeBotApi
 from pydantic import SecretStr
 
-from bot.app import build_app
+from bot.compose.app import build_app
 from bot.settings import Settings
 
 SLOW_CHAT, BIG_CHAT = 1, 2

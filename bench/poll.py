@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.compose.app import App
 
 # The bot and the farm (aiohttp) are imported inside the functions: parser processes are
 # spawned and re-import this script (multiprocessing's rule for a __main__ file);
@@ -95,7 +95,7 @@ async def _admin() -> bool:
 
 
 async def _start(feeds: int, port: int, db: Path, workers: int | None, clock: Clock) -> App:
-    from bot.app import build_app
+    from bot.compose.app import build_app
     from bot.services.chat.ports import CommandContext
     from bot.settings import FeedConfig, Settings
 

@@ -15,45 +15,53 @@ EXIT_CONFIG = 2
 ROLES = ("all", "fetch", "stories", "deliver", "chat", "ops")
 
 
+# Subcommands that take no options of their own here (the tools parse their own arguments).
+_PLAIN = (
+    ("demo", "an offline demo of the whole pipeline (under a minute)", True),
+    ("check-feed", "fetch and parse one feed: check-feed URL_OR_FILE", False),
+    ("match", "test a watch query: match QUERY [FILE ...]", False),
+    ("cluster", "group articles into stories: cluster [FILE.jsonl]", False),
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="storywatch", description="Follows news stories for chats: one alert per story."
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    run = sub.add_parser(
-        "run", help="run the bot (console chat when no Telegram/Slack token is set)"
-    )
-    run.add_argument(
-        "--role", choices=ROLES, default="all",
-        help="all: the whole bot in one process (default); the others are the processes of a "
-        "cluster on PostgreSQL (README: Running a cluster)",
-    )  # fmt: skip
+    _run_parser(sub)
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")
     migrate.add_argument(
         "--cluster", action="store_true", help="also the job queue's schema (PostgreSQL only)"
     )
-    sub.add_parser("demo", help="an offline demo of the whole pipeline (under a minute)")
-    sub.add_parser(
-        "check-feed", help="fetch and parse one feed: check-feed URL_OR_FILE", add_help=False
+    for name, about, own_help in _PLAIN:
+        sub.add_parser(name, help=about, add_help=own_help)
+    _digest_parser(sub)
+    _opml_parser(sub)
+    return parser
+
+
+def _run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = sub.add_parser(
+        "run", help="run the bot (console chat when no Telegram/Slack token is set)"
     )
-    sub.add_parser("match", help="test a watch query: match QUERY [FILE ...]", add_help=False)
-    sub.add_parser(
-        "cluster",
-        help="group articles into stories: cluster [FILE.jsonl]",
-        add_help=False,
+    run.add_argument(
+        "--role",
+        choices=ROLES,
+        default="all",
+        help="all: the whole bot in one process (default); the others are the processes of a "
+        "cluster on PostgreSQL (README: Running a cluster)",
     )
+
+
+def _digest_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     digest = sub.add_parser("digest", help="show a chat's digest: digest --chat ID --dry-run")
     digest.add_argument(
         "--chat", required=True, help="chat id (see the database) or PLATFORM:PLATFORM_ID"
     )
     digest.add_argument(
-        "--dry-run",
-        action="store_true",
-        required=True,
-        help="print the digest instead of sending it",
+        "--dry-run", action="store_true", required=True, help="print the digest, do not send it"
     )
-    _opml_parser(sub)
-    return parser
 
 
 def _opml_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -77,18 +85,14 @@ def _settings_or_exit() -> Settings:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bot.app import configure_logging, run
+    from bot.compose.basics import configure_logging
+    from bot.compose.run import run
 
     settings = _settings_or_exit()
     if args.role != "all":
         _cluster_ready_or_exit(settings, f"--role {args.role}")
     configure_logging(settings)
-    if args.role == "all":
-        asyncio.run(run(settings))  # procrastinate is never imported on this path
-    else:
-        from bot.cluster.roles import run_role
-
-        asyncio.run(run_role(settings, args.role))
+    asyncio.run(run(settings, args.role))  # `all` never imports procrastinate
     return 0
 
 
@@ -107,7 +111,7 @@ def _cluster_ready_or_exit(settings: Settings, what: str) -> None:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from bot.app import configure_logging
+    from bot.compose.basics import configure_logging
     from bot.tools.migrate import main as migrate_main
 
     settings = _settings_or_exit()

@@ -1,16 +1,15 @@
-"""APScheduler drives the loops; it only decides *when* polls, deliveries and digests run."""
+"""APScheduler drives every loop of a process; it only decides *when* each job runs."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +21,7 @@ STOP_GRACE_SECONDS = 5.0
 
 
 class Loops:
-    """The poll, delivery and digest loops on one scheduler, and the rounds running now."""
+    """A process's loops on one scheduler, and the rounds running now."""
 
     def __init__(self, scheduler: AsyncIOScheduler, running: set[asyncio.Task[Any]]) -> None:
         self.scheduler, self._running = scheduler, running
@@ -65,27 +64,33 @@ def _guarded(
     return run
 
 
-def build_scheduler(
-    settings: Settings,
-    poll: Callable[[], Awaitable[Any]],
-    deliver: Callable[[], Awaitable[Any]],
-    digests: Callable[[], Awaitable[Any]],
-) -> Loops:
-    """A scheduler with the three loops; each job never overlaps itself."""
+@dataclass(frozen=True, slots=True)
+class Loop:
+    """A job run every `seconds`, never overlapping itself; `at_start`: once at start too."""
+
+    name: str
+    job: Callable[[], Awaitable[Any]]
+    seconds: float
+    at_start: bool = False
+
+
+def build_scheduler(loops: Sequence[Loop]) -> Loops:
+    """One scheduler for every loop of a process, whatever its role."""
     scheduler = AsyncIOScheduler(timezone="UTC")
     running: set[asyncio.Task[Any]] = set()
-    jobs = (  # name, job, every (seconds), also run at start
-        ("poll", poll, settings.poll_tick_seconds, True),  # each feed keeps its own cadence
-        ("delivery", deliver, settings.delivery_interval_seconds, False),
-        ("digest", digests, settings.digest_check_seconds, True),
-    )
-    for name, job, seconds, at_start in jobs:
+    for loop in loops:
         # next_run_time=None would pause the job, so it is only passed to start at once.
-        start = {"next_run_time": _now()} if at_start else {}
+        start = {"next_run_time": _now()} if loop.at_start else {}
         scheduler.add_job(
-            _guarded(name, job, running), "interval", seconds=seconds, id=name,
-            max_instances=1, coalesce=True, misfire_grace_time=None, **start,
-        )  # fmt: skip
+            _guarded(loop.name, loop.job, running),
+            "interval",
+            seconds=loop.seconds,
+            id=loop.name,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            **start,
+        )
     return Loops(scheduler, running)
 
 

@@ -170,9 +170,6 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
 
-    def has_chat_platform(self) -> bool:
-        return self.telegram_bot_token is not None or self.runs_slack()
-
     def slack_oauth(self) -> bool:
         """Slack for many workspaces: client id and secret are both set."""
         return self.slack_client_id is not None and self.slack_client_secret is not None

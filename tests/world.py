@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from feedserver import FeedServer
 from support import Item, RecordingNotifier, SettableClock, rss
 
-from bot.app import App, build_app
+from bot.compose.app import App, build_app
 from bot.services.chat.ports import CommandContext
 from bot.settings import FeedConfig, Settings
 

@@ -8,10 +8,6 @@ from sqlalchemy.engine import make_url
 _QUERY_NAMES = {"ssl": "sslmode"}
 
 
-def is_postgres(url: str) -> bool:
-    return make_url(url).get_backend_name() == "postgresql"
-
-
 def libpq_conninfo(url: str) -> str:
     """`postgresql+asyncpg://u:p@h:5432/db?ssl=require` -> `postgresql://u:p@h:5432/db?sslmode=require`."""
     parsed = make_url(url)

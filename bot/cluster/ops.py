@@ -46,9 +46,15 @@ class PollPlanner:
     """Claims due feeds in batches, one fetch job per batch (never one job per feed)."""
 
     def __init__(
-        self, store: PlanningStore, clock: Clock, defer: DeferFetch, *, batch: int,
-        max_batches: int, lease: timedelta,
-    ) -> None:  # fmt: skip
+        self,
+        store: PlanningStore,
+        clock: Clock,
+        defer: DeferFetch,
+        *,
+        batch: int,
+        max_batches: int,
+        lease: timedelta,
+    ) -> None:
         self._store, self._clock, self._defer = store, clock, defer
         self._batch, self._max_batches, self._lease = batch, max_batches, lease
 
@@ -100,9 +106,15 @@ async def sweep_stalled(manager: JobManager, stale_seconds: float) -> int:
 
 
 def register_ops(
-    app: procrastinate.App, planner: PollPlanner, store: PlanningStore, clock: Clock, *,
-    every_seconds: int, stale_seconds: float, keep_hours: int,
-) -> None:  # fmt: skip
+    app: procrastinate.App,
+    planner: PollPlanner,
+    store: PlanningStore,
+    clock: Clock,
+    *,
+    every_seconds: int,
+    stale_seconds: float,
+    keep_hours: int,
+) -> None:
     """The three periodic tasks, on the ops queue."""
     tick = f"* * * * * */{every_seconds}"  # the sixth cron field is seconds
 
@@ -115,6 +127,14 @@ def register_ops(
         if waiting:  # a fetch worker killed between its write and its wake-up call
             await defer_assign_stories(app)
         log.debug("tick %s: %s fetch jobs", timestamp, jobs)
+
+    _register_upkeep(app, tick, stale_seconds, keep_hours)
+
+
+def _register_upkeep(
+    app: procrastinate.App, tick: str, stale_seconds: float, keep_hours: int
+) -> None:
+    """The stalled-job sweep every tick, and the hourly clean-up of finished jobs."""
 
     @app.periodic(cron=tick, periodic_id=SWEEP_STALLED)
     @app.task(name=SWEEP_STALLED, queue=OPS_QUEUE, queueing_lock=SWEEP_STALLED)

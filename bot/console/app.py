@@ -37,12 +37,28 @@ async def _always() -> bool:
     return True  # the person at the terminal owns the bot
 
 
+class ConsoleSender:
+    """The console's outbound side: alerts printed to `out`."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.notifier = ConsoleNotifier(out)
+
+    async def start(self) -> None:
+        """Nothing to connect."""
+
+    async def stop(self) -> None:
+        """Nothing to close."""
+
+
 class ConsoleRuntime:
     """Reads commands from `inp` line by line; stops reading at end of input."""
 
-    def __init__(self, commands: CommandPort, inp: TextIO, out: TextIO) -> None:
+    def __init__(
+        self, commands: CommandPort, inp: TextIO, out: TextIO, sender: ConsoleSender | None = None
+    ) -> None:
         self._commands, self._inp, self._out = commands, inp, out
-        self.notifier = ConsoleNotifier(out)
+        self.sender = sender or ConsoleSender(out)
+        self.notifier = self.sender.notifier
         self._task: asyncio.Task[None] | None = None
         self.context = CommandContext(PLATFORM, CHAT_ID, "operator", _always)
 
@@ -50,9 +66,6 @@ class ConsoleRuntime:
         self._out.write("storywatch console chat: type /help (Ctrl-C to quit)\n")
         self._out.flush()
         self._task = asyncio.create_task(self._read_loop())
-
-    async def start_sending(self) -> None:
-        """Alerts are printed; nothing is read (a cluster's deliver role)."""
 
     async def stop(self) -> None:
         if self._task is not None:

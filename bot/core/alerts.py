@@ -107,24 +107,30 @@ def _for_target(
     gained_source: bool,
     now: datetime,
 ) -> tuple[list[PlannedMessage | None], NewMatch | None]:
+    marks = target.highlight or Highlight("")
     if not target.following:
-        if not target.rule_label:
-            return [], None
-        alert = AlertMessage(view, target.highlight or Highlight(""), target.matched_terms)
-        match = NewMatch(target.chat.id, view.story_id, target.rule_label)
-        return [_schedule(target, MessageKind.ALERT, "", alert, now)], match
+        return _first_alert(target, view, marks, now)
     out: list[PlannedMessage | None] = []
     if target.muted:
         return out, None  # a muted story is silent for this chat: no edits, no updates
     if gained_source:
-        edit = AlertMessage(view, target.highlight or Highlight(""), target.matched_terms)
+        edit = AlertMessage(view, marks, target.matched_terms)
         out.append(_schedule(target, MessageKind.SOURCES, "", edit, now))
     if kind is StoryKind.DEVELOPMENT:
-        update = UpdateMessage(
-            view, whats_new, _source_of(article), target.highlight or Highlight("")
-        )
+        update = UpdateMessage(view, whats_new, _source_of(article), marks)
         out.append(_schedule(target, MessageKind.UPDATE, article.id, update, now))
     return out, None
+
+
+def _first_alert(
+    target: ChatTarget, view: StoryView, marks: Highlight, now: datetime
+) -> tuple[list[PlannedMessage | None], NewMatch | None]:
+    """A chat not following the story yet: an alert if one of its rules matched."""
+    if not target.rule_label:
+        return [], None
+    alert = AlertMessage(view, marks, target.matched_terms)
+    match = NewMatch(target.chat.id, view.story_id, target.rule_label)
+    return [_schedule(target, MessageKind.ALERT, "", alert, now)], match
 
 
 def plan_alerts(

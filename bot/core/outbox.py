@@ -111,6 +111,14 @@ def next_action(
         return NextAction(Step.DEACTIVATE_CHAT)
     if outcome is Outcome.MESSAGE_GONE and reshaped:
         return NextAction(Step.SEND_ANEW)
+    return _retry_or_give_up(outcome, attempts, now, policy)
+
+
+def _retry_or_give_up(
+    outcome: Outcome, attempts: int, now: datetime, policy: RetryPolicy
+) -> NextAction:
+    """A failure that counts: retried with backoff until the attempts run out (fewer for a
+    message the platform refused as such)."""
     limit = policy.max_attempts
     if outcome is Outcome.REJECTED:
         limit = min(limit, REJECTED_ATTEMPTS)

@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import App, build_app
+from bot.compose.app import App, build_app
 from bot.demo.server import DemoFeedServer
 from bot.settings import FeedConfig, Settings
 
@@ -89,22 +89,12 @@ async def _script(
         out.write(f"> {line}\n")
         await console.type(line)
     await app.rules.refresh()
-    await _step(
-        app,
-        out,
-        clock,
-        "2. First poll: two outlets report the same Brussels meeting "
-        "-> ONE alert listing both sources",
-    )
+    first = "2. First poll: two outlets report the same Brussels meeting -> ONE alert listing both"
+    await _step(app, out, clock, first + " sources")
     server.publish("/ankara.xml", _doc("c2.xml"))
     server.publish("/balkan.xml", _doc("a2.xml"))
-    await _step(
-        app,
-        out,
-        clock,
-        "3. Later poll: a third outlet brings new facts -> an Update "
-        "threaded under the alert; the first outlet only edited its headline -> nothing",
-    )
+    later = "3. Later poll: a third outlet brings new facts -> an Update threaded under the alert;"
+    await _step(app, out, clock, later + " the first outlet only edited its headline -> nothing")
     await _step(app, out, clock, "4. Another poll: nothing changed (feeds answer 304) -> nothing")
     out.write("\n> /status\n")
     await console.type("/status")

@@ -140,6 +140,15 @@ def _inflate(inflater: zlib._Decompress | None, raw: bytes, room: int) -> bytes:
     return out
 
 
+def _transport(given: Any, allow_private: bool, max_connections: int, user_agent: str) -> Transport:
+    """aiohttp, with addresses vetted at connect time; an httpx transport when a test gives one."""
+    if given is not None:
+        return HttpxTransport(given, user_agent=user_agent)
+    return AiohttpTransport(
+        allow_private=allow_private, max_connections=max_connections, user_agent=user_agent
+    )
+
+
 class Fetcher:
     """Fetches feed documents safely; `fetch` raises only `FetchError`.
 
@@ -167,14 +176,7 @@ class Fetcher:
         self._max_redirects = max_redirects
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._connections = asyncio.Semaphore(max_connections)
-        self._transport: Transport = (
-            HttpxTransport(transport, user_agent=user_agent)
-            if transport is not None
-            else AiohttpTransport(
-                allow_private=allow_private, max_connections=max_connections,
-                user_agent=user_agent,
-            )
-        )  # fmt: skip
+        self._transport = _transport(transport, allow_private, max_connections, user_agent)
 
     async def aclose(self) -> None:
         await self._transport.aclose()

@@ -45,9 +45,13 @@ def default_workers() -> int:
 
 def parse_one(request: ParseRequest) -> ParsedFeed:
     return parse_feed(
-        request.body, feed_url=request.feed_url, feed_id=request.feed_id, now=request.now,
-        content_type=request.content_type, max_items=request.max_items,
-    )  # fmt: skip
+        request.body,
+        feed_url=request.feed_url,
+        feed_id=request.feed_id,
+        now=request.now,
+        content_type=request.content_type,
+        max_items=request.max_items,
+    )
 
 
 def parse_many(requests: Sequence[ParseRequest]) -> list[ParsedFeed | FeedError]:

@@ -108,9 +108,13 @@ class HttpFeedReader:
                 fetched.body, feed.url, feed.id, now, fetched, max_items=self._max_items
             )
         request = ParseRequest(
-            fetched.body, fetched.url, feed.id, now, fetched.headers.get("content-type"),
+            fetched.body,
+            fetched.url,
+            feed.id,
+            now,
+            fetched.headers.get("content-type"),
             self._max_items,
-        )  # fmt: skip
+        )
         return await self._pool.parse(request)
 
     def _success(
@@ -149,16 +153,26 @@ class HttpFeedReader:
 
 
 async def parse_in_thread(
-    body: bytes, feed_url: str, feed_id: int, now: datetime, fetched: FetchResult | None = None,
-    *, max_items: int | None = DEFAULT_MAX_ITEMS,
-) -> ParsedFeed:  # fmt: skip
+    body: bytes,
+    feed_url: str,
+    feed_id: int,
+    now: datetime,
+    fetched: FetchResult | None = None,
+    *,
+    max_items: int | None = DEFAULT_MAX_ITEMS,
+) -> ParsedFeed:
     """Parse off the event loop: a 5 MB feed takes feedparser most of a second."""
     content_type = fetched.headers.get("content-type") if fetched else None
     url = fetched.url if fetched else feed_url  # relative links resolve against the final URL
     return await asyncio.to_thread(
-        parse_feed, body, feed_url=url, feed_id=feed_id, now=now, content_type=content_type,
+        parse_feed,
+        body,
+        feed_url=url,
+        feed_id=feed_id,
+        now=now,
+        content_type=content_type,
         max_items=max_items,
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,10 +183,6 @@ class CheckResult:
     title: str | None = None
     articles: tuple[Article, ...] = ()
     error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 async def check_feed(
@@ -196,9 +206,12 @@ async def check_feed(
             parsed = await _parse_file(Path(source), now, max_bytes, max_items)
         else:
             async with HttpFeedReader(
-                allow_private=allow_private, timeout=fetch_timeout, max_bytes=max_bytes,
-                transport=transport, max_items=max_items,
-            ) as reader:  # fmt: skip
+                allow_private=allow_private,
+                timeout=fetch_timeout,
+                max_bytes=max_bytes,
+                transport=transport,
+                max_items=max_items,
+            ) as reader:
                 result = await reader.read(FeedRef(id=0, url=source), now)
             return CheckResult(source, result.title, result.articles, result.error)
     except (FeedError, FetchError, OSError) as exc:

@@ -72,9 +72,13 @@ def _result(host: str, address: str, port: int) -> ResolveResult:
     ip = ipaddress.ip_address(address.split("%")[0])
     family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
     return ResolveResult(
-        hostname=host, host=address, port=port, family=family, proto=0,
+        hostname=host,
+        host=address,
+        port=port,
+        family=family,
+        proto=0,
         flags=socket.AI_NUMERICHOST,
-    )  # fmt: skip
+    )
 
 
 def _vetted_socket_factory(allow_private: bool) -> Any:
@@ -134,9 +138,12 @@ class AiohttpTransport:
             _refuse_private_literal(url)
         async with self._session.get(url, headers=dict(headers), allow_redirects=False) as got:
             yield RawResponse(
-                str(got.url), got.status, got.headers, got.content.iter_chunked(_CHUNK),
+                str(got.url),
+                got.status,
+                got.headers,
+                got.content.iter_chunked(_CHUNK),
                 got.headers.get("content-encoding", ""),
-            )  # fmt: skip
+            )
 
     async def aclose(self) -> None:
         await self._session.close()
@@ -149,9 +156,11 @@ class HttpxTransport:
         import httpx  # only for callers that bring an httpx transport
 
         self._client = httpx.AsyncClient(
-            transport=transport, follow_redirects=False, trust_env=False,
+            transport=transport,
+            follow_redirects=False,
+            trust_env=False,
             headers={"User-Agent": user_agent},
-        )  # fmt: skip
+        )
 
     @asynccontextmanager
     async def get(self, url: str, headers: Mapping[str, str]) -> AsyncIterator[RawResponse]:

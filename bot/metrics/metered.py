@@ -4,7 +4,7 @@ platform, a store whose poll saves are counted, and the scheduler's jobs timed."
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -54,20 +54,32 @@ def _kind(message: OutboundMessage) -> str:
     return type(message).__name__.removesuffix("Message").lower()  # alert, update, digest …
 
 
-class MeteredStore(SqlStore):
-    """SqlStore that counts each poll save's new articles, stories and planned messages."""
+class MeteredStore:
+    """A store whose poll and story-stage saves are counted (new articles, stories, planned
+    messages); every other call goes straight to `inner`."""
 
-    metrics: Metrics | None = None
+    def __init__(self, inner: SqlStore, metrics: Metrics) -> None:
+        self._inner, self._metrics = inner, metrics
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
 
     async def save_poll(self, batch: PollBatch, now: datetime) -> None:
-        await super().save_poll(batch, now)
-        if self.metrics is None:
-            return
+        await self._inner.save_poll(batch, now)
+        self._count(batch)
+
+    async def save_stage(
+        self, batch: PollBatch, now: datetime, inbox_ids: Sequence[int], head: int
+    ) -> None:
+        await self._inner.save_stage(batch, now, inbox_ids, head)
+        self._count(batch)
+
+    def _count(self, batch: PollBatch) -> None:
         born = {a.story_id for a in batch.articles if a.kind is StoryKind.NEW}
-        self.metrics.articles.inc(len(batch.articles))
-        self.metrics.stories.inc(len(born & set(batch.stories)))  # backlog items are no story
+        self._metrics.articles.inc(len(batch.articles))
+        self._metrics.stories.inc(len(born & set(batch.stories)))  # backlog items: no story
         for planned in batch.messages:
-            self.metrics.planned.labels(planned.kind.value).inc()
+            self._metrics.planned.labels(planned.kind.value).inc()
 
 
 class Heartbeat:

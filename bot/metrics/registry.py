@@ -58,7 +58,7 @@ class Metrics:
                               "When each scheduled job last finished", ["job"],
                               registry=reg)  # fmt: skip
 
-    def show(self, snapshot: OpsSnapshot, rules: int, stories: int) -> None:
+    def show(self, snapshot: OpsSnapshot, stories: int) -> None:
         """Set the gauges from a fresh snapshot."""
         for state, count in (("all", snapshot.feeds), ("erroring", snapshot.feeds_erroring),
                              ("failing", snapshot.feeds_failing),
@@ -69,5 +69,5 @@ class Metrics:
             for platform in dict.fromkeys((*self.platforms, *counts)):
                 gauge.labels(platform).set(counts.get(platform, 0))
         self.oldest_pending.set(snapshot.oldest_pending_seconds)
-        self.rules.set(rules)
+        self.rules.set(snapshot.rules)
         self.story_index.set(stories)

@@ -32,14 +32,21 @@ class Health(Protocol):
 
 
 class MetricsServer:
-    """Serves /metrics and /healthz; `sizes` gives (rule count, story-index size)."""
+    """Serves /metrics and /healthz; `stories` gives the size of this process's story index
+    (0 where none is kept); everything else is counted here or read from the database."""
 
     def __init__(
-        self, metrics: Metrics, health: Health, beat: Heartbeat, clock: Clock,
-        sizes: Callable[[], tuple[int, int]], *, stale_after: float,
-    ) -> None:  # fmt: skip
+        self,
+        metrics: Metrics,
+        health: Health,
+        beat: Heartbeat,
+        clock: Clock,
+        stories: Callable[[], int],
+        *,
+        stale_after: float,
+    ) -> None:
         self._metrics, self._health, self._beat, self._clock = metrics, health, beat, clock
-        self._sizes, self._stale_after = sizes, stale_after
+        self._stories, self._stale_after = stories, stale_after
         self._runner: web.AppRunner | None = None
 
     @property
@@ -68,7 +75,7 @@ class MetricsServer:
         except Exception as exc:  # counters are still worth serving without the database
             log.warning("metrics: database gauges unavailable: %s", type(exc).__name__)
         else:
-            self._metrics.show(snapshot, *self._sizes())
+            self._metrics.show(snapshot, self._stories())
         body = generate_latest(self._metrics.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

@@ -24,6 +24,39 @@ TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
 API_TIMEOUT = 15  # seconds; a stuck call must not hold the outbox for slack-sdk's default 30
 
 
+class SlackSender:
+    """Slack's outbound side: the Web API client (one workspace's token, or each installed
+    workspace's with `oauth`) and its notifier; the client connects on its first call."""
+
+    def __init__(
+        self,
+        bot_token: str | None,
+        base_url: str | None = None,
+        oauth: SlackOAuth | None = None,
+        workspaces: Workspaces | None = None,
+    ) -> None:
+        self.client = AsyncWebClient(
+            token=None if oauth else bot_token,
+            base_url=base_url or AsyncWebClient.BASE_URL,
+            timeout=API_TIMEOUT,
+            retry_handlers=[],  # no silent retries (429 included): the outbox retries, in order
+        )
+        clients = (
+            WorkspaceClients(self.client, oauth.installations, workspaces)
+            if (oauth and workspaces)
+            else None
+        )
+        self.notifier: Notifier = SlackNotifier(
+            self.client, clients.for_channel if clients else None
+        )
+
+    async def start(self) -> None:
+        """Nothing to connect ahead of the first call."""
+
+    async def stop(self) -> None:
+        """Nothing held between calls."""
+
+
 class SlackRuntime:
     """Slack: receives commands (Socket Mode if `app_token`, else HTTP) and exposes
     `notifier` for deliveries. One workspace with `bot_token`; with `oauth`, any number,
@@ -42,25 +75,17 @@ class SlackRuntime:
         port: int = 3000,
         oauth: SlackOAuth | None = None,
         workspaces: Workspaces | None = None,
+        sender: SlackSender | None = None,
     ) -> None:
         _check_mode(bot_token, app_token, signing_secret, oauth, workspaces)
         self._app_token = None if oauth else app_token
         self._host, self._port = host, port
-        self._client = AsyncWebClient(
-            token=None if oauth else bot_token,
-            base_url=base_url or AsyncWebClient.BASE_URL,
-            timeout=API_TIMEOUT,
-            retry_handlers=[],  # no silent retries (429 included): the outbox retries, in order
-        )
+        self.sender = sender or SlackSender(bot_token, base_url, oauth, workspaces)
+        self._client = self.sender.client
         self._app = _bolt_app(self._client, signing_secret, oauth)
         SlackCommandHandlers(commands, workspaces).register(self._app)
         if workspaces is not None:
             Lifecycle(workspaces, oauth.installations if oauth else None).register(self._app)
-        clients = WorkspaceClients(self._client, oauth.installations, workspaces) if (
-            oauth and workspaces) else None  # fmt: skip
-        self.notifier: Notifier = SlackNotifier(
-            self._client, clients.for_channel if clients else None
-        )
         self._socket: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
 
@@ -81,9 +106,9 @@ class SlackRuntime:
         else:
             await self._start_http()
 
-    async def start_sending(self) -> None:
-        """Send only (a cluster's deliver role): no socket, no listener; the client connects
-        on its first call."""
+    @property
+    def notifier(self) -> Notifier:
+        return self.sender.notifier
 
     async def stop(self) -> None:
         if self._socket is not None:
@@ -133,9 +158,12 @@ class SlackRuntime:
 
 
 def _check_mode(
-    bot_token: str | None, app_token: str | None, signing_secret: str | None,
-    oauth: SlackOAuth | None, workspaces: Workspaces | None,
-) -> None:  # fmt: skip
+    bot_token: str | None,
+    app_token: str | None,
+    signing_secret: str | None,
+    oauth: SlackOAuth | None,
+    workspaces: Workspaces | None,
+) -> None:
     if (not app_token or oauth) and not signing_secret:
         # Without a secret anyone who finds the URL could run admin commands.
         raise ValueError("Slack HTTP mode needs signing_secret (or use app_token)")

@@ -28,8 +28,9 @@ def shared_file(client: AsyncWebClient, files: Any) -> Attachment | None:
             raise ValueError("that file is not on Slack's file server")
         return await _download(url, client.token or "", limit)
 
-    return Attachment(str(info.get("name") or "file"), size if isinstance(size, int) else None,
-                      read)  # fmt: skip
+    return Attachment(
+        str(info.get("name") or "file"), size if isinstance(size, int) else None, read
+    )
 
 
 def _trusted(url: str, api_base: str) -> bool:

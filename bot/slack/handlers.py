@@ -32,8 +32,6 @@ _WRAPPED_LINK = re.compile(r"<((?:https?|mailto):[^>|]+)(?:\|[^>]*)?>")
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _UNESCAPES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))  # &amp; last: "&amp;lt;" is "&lt;"
 
-Respond = Callable[..., Awaitable[Any]]
-
 
 def command_text(typed: str) -> str:
     """Slack's "watch S-400" (text after /storywatch or a mention) as our "/watch S-400"."""
@@ -101,9 +99,13 @@ class SlackCommandHandlers:
         app.action(re.compile(r".+"))(self.on_block_action)
 
     async def on_slash_command(
-        self, ack: Any, command: dict[str, Any], respond: Any, client: AsyncWebClient,
+        self,
+        ack: Any,
+        command: dict[str, Any],
+        respond: Any,
+        client: AsyncWebClient,
         context: Any,
-    ) -> None:  # fmt: skip
+    ) -> None:
         await ack()  # within Slack's 3 s; the answer follows through response_url
         await self._seen(command["channel_id"], context)
 

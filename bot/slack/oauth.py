@@ -43,20 +43,27 @@ class SlackOAuth:
 
     def settings(self) -> AsyncOAuthSettings:
         return AsyncOAuthSettings(
-            client_id=self.client_id, client_secret=self.client_secret, scopes=list(self.scopes),
-            redirect_uri=self.redirect_uri, install_path=INSTALL_PATH,
-            redirect_uri_path=REDIRECT_PATH, installation_store=self.installations,
-            state_store=self.states, authorization_url=self.authorization_url,
-        )  # fmt: skip
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            scopes=list(self.scopes),
+            redirect_uri=self.redirect_uri,
+            install_path=INSTALL_PATH,
+            redirect_uri_path=REDIRECT_PATH,
+            installation_store=self.installations,
+            state_store=self.states,
+            authorization_url=self.authorization_url,
+        )
 
 
 class WorkspaceClients:
     """A Web API client with the bot token of the workspace a channel belongs to."""
 
     def __init__(
-        self, template: AsyncWebClient, installations: AsyncInstallationStore,
+        self,
+        template: AsyncWebClient,
+        installations: AsyncInstallationStore,
         workspaces: Workspaces,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._template, self._installations, self._workspaces = template, installations, workspaces
         self._clients: dict[str, AsyncWebClient] = {}
 
@@ -111,9 +118,10 @@ class Lifecycle:
         for user_id in tokens.get("oauth") or []:  # user tokens: we never use them
             if self._installations is not None:
                 await self._installations.async_delete_installation(
-                    enterprise_id=workspace.enterprise_id, team_id=workspace.team_id,
+                    enterprise_id=workspace.enterprise_id,
+                    team_id=workspace.team_id,
                     user_id=user_id,
-                )  # fmt: skip
+                )
         if tokens.get("bot"):
             if self._installations is not None:
                 await self._installations.async_delete_bot(

@@ -113,8 +113,7 @@ async def _unseen(conn: AsyncConnection, articles: list[Article]) -> list[Articl
         ids, urls = [x.id for x in chunk], [x.url for x in chunk if x.url]
         # One query per column, never `id IN … OR url IN …`: PostgreSQL's generic plan for
         # that scans the whole table with unhashed lists (a second per batch at 100,000).
-        for column, values in ((a.id, ids), (a.url, urls), (_IN.article_id, ids),
-                               (_IN.url, urls)):  # fmt: skip
+        for column, values in ((a.id, ids), (a.url, urls), (_IN.article_id, ids), (_IN.url, urls)):
             if values:
                 known.update(
                     (await conn.execute(select(column).where(column.in_(values)))).scalars()
@@ -124,12 +123,24 @@ async def _unseen(conn: AsyncConnection, articles: list[Article]) -> list[Articl
 
 def _inbox_row(article: Article, now: datetime) -> dict[str, Any]:
     return {
-        "article_id": article.id, "feed_id": article.feed_id or None, "url": article.url,
-        "title": article.title, "text": article.text, "source": article.source,
-        "published": article.published, "received_at": now,
-    }  # fmt: skip
+        "article_id": article.id,
+        "feed_id": article.feed_id or None,
+        "url": article.url,
+        "title": article.title,
+        "text": article.text,
+        "source": article.source,
+        "published": article.published,
+        "received_at": now,
+    }
 
 
 def _article(row: Any) -> Article:
-    return Article(row["article_id"], row["feed_id"] or 0, row["url"], row["title"],
-                   row["text"], row["published"], row["source"])  # fmt: skip
+    return Article(
+        row["article_id"],
+        row["feed_id"] or 0,
+        row["url"],
+        row["title"],
+        row["text"],
+        row["published"],
+        row["source"],
+    )

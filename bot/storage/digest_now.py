@@ -12,6 +12,7 @@ from bot.core.models import MessageKind
 from bot.core.outbox import WAITING, OutboxStatus
 from bot.storage import tables as t
 from bot.storage.errors import translate_errors
+from bot.storage.outbox import digest_row
 
 PREFIX = "now:"  # dedup keys of extra digests; scheduled ones are the slot's ISO time
 o = t.outbox.c
@@ -31,15 +32,14 @@ class SqlExtraDigests:
         """Queue one; False (nothing queued) while an earlier one still waits to be sent, so
         repeating the command cannot pile digests up."""
         waiting = select(o.id).where(
-            o.chat_id == chat_id, o.kind == MessageKind.DIGEST.value,
-            o.dedup_key.like(f"{PREFIX}%"), o.status.in_([s.value for s in WAITING]),
-        )  # fmt: skip
+            o.chat_id == chat_id,
+            o.kind == MessageKind.DIGEST.value,
+            o.dedup_key.like(f"{PREFIX}%"),
+            o.status.in_([s.value for s in WAITING]),
+        )
         async with self.engine.begin() as conn:
             if (await conn.execute(waiting.limit(1))).first() is not None:
                 return False
-            await conn.execute(insert(t.outbox).values(
-                chat_id=chat_id, story_id="", kind=MessageKind.DIGEST.value,
-                dedup_key=f"{PREFIX}{now.isoformat()}", payload=payload, status=PENDING,
-                attempts=0, next_attempt_at=now, created_at=now,
-            ))  # fmt: skip
+            row = digest_row(chat_id, f"{PREFIX}{now.isoformat()}", payload, now)
+            await conn.execute(insert(t.outbox).values(**row))
         return True

@@ -48,7 +48,8 @@ def _translated(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[
 def translate_errors(cls: type[T]) -> type[T]:
     """Wrap every public coroutine method of `cls` (inherited ones too) with the translation."""
     for name, member in inspect.getmembers(cls, inspect.iscoroutinefunction):
-        if not name.startswith("_") and not isinstance(inspect.getattr_static(cls, name),
-                                                       classmethod):  # fmt: skip
+        if not name.startswith("_") and not isinstance(
+            inspect.getattr_static(cls, name), classmethod
+        ):
             setattr(cls, name, _translated(member))
     return cls

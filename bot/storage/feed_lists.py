@@ -55,10 +55,8 @@ class SqlFeedLists:
             ids = await self._ids(conn, list(wanted))
             fresh = [url for url in wanted if url not in ids]
             if fresh:
-                await conn.execute(insert(t.feeds), [
-                    {"url": url, "title": wanted[url], "is_default": False, "next_poll_at": now,
-                     "error_count": 0, "created_at": now} for url in fresh
-                ])  # fmt: skip
+                rows = [_new_feed(url, wanted[url], now) for url in fresh]
+                await conn.execute(insert(t.feeds), rows)
                 ids |= await self._ids(conn, fresh)
             return await self._link(conn, chat_id, list(ids.values()))
 
@@ -86,3 +84,9 @@ class SqlFeedLists:
             )
             found.update({url: feed_id for url, feed_id in (await conn.execute(query)).all()})
         return found
+
+
+def _new_feed(url: str, title: str, now: datetime) -> dict[str, object]:
+    """A feed row a chat's list adds: not a default, polled at once."""
+    return {"url": url, "title": title, "is_default": False, "next_poll_at": now,
+            "error_count": 0, "created_at": now}  # fmt: skip

@@ -50,10 +50,17 @@ class FeedStore:
                 await conn.execute(update(t.feeds).where(f.url.in_(chunk)).values(is_default=True))
             names = dict(reversed(list(feeds)))  # the first name of a listed-twice url
             fresh = [
-                {"url": url, "title": names[url], "is_default": True, "next_poll_at": now,
-                 "error_count": 0, "created_at": now}
-                for url in urls if url not in known
-            ]  # fmt: skip
+                {
+                    "url": url,
+                    "title": names[url],
+                    "is_default": True,
+                    "next_poll_at": now,
+                    "error_count": 0,
+                    "created_at": now,
+                }
+                for url in urls
+                if url not in known
+            ]
             if fresh:
                 await conn.execute(insert(t.feeds), fresh)
 

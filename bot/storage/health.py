@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -37,21 +39,32 @@ class SqlHealth:
         f, o = t.feeds.c, t.outbox.c
         erroring = f.error_count > 0
         feeds = select(
-            func.count(), func.count().filter(erroring),
+            func.count(),
+            func.count().filter(erroring),
             func.count().filter(f.error_count >= FAILING_AFTER),
             func.count().filter(erroring, f.next_poll_at > now),
-        )  # fmt: skip
+        )
         by_platform = (
             select(o.status, t.chats.c.platform, func.count(), func.min(o.created_at))
             .join(t.chats, t.chats.c.id == o.chat_id)
             .where(o.status.in_([OutboxStatus.PENDING.value, OutboxStatus.FAILED.value]))
             .group_by(o.status, t.chats.c.platform)
         )
+        rules = select(func.count()).select_from(t.rules.join(t.chats)).where(t.chats.c.active)
         async with self.engine.connect() as conn:
-            total, errs, failing, backing = (await conn.execute(feeds.select_from(t.feeds))).one()
+            counts = (await conn.execute(feeds.select_from(t.feeds))).one()
             rows = (await conn.execute(by_platform)).all()
-        pending = {p: n for s, p, n, _ in rows if s == OutboxStatus.PENDING.value}
-        failed = {p: n for s, p, n, _ in rows if s == OutboxStatus.FAILED.value}
-        oldest = min((at for s, _, _, at in rows if s == OutboxStatus.PENDING.value), default=None)
-        age = (now - oldest).total_seconds() if oldest is not None else 0.0
-        return OpsSnapshot(total, errs, failing, backing, pending, failed, max(age, 0.0))
+            rule_count = int(await conn.scalar(rules) or 0)
+        return _snapshot(tuple(counts), rows, rule_count, now)
+
+
+def _snapshot(
+    feeds: tuple[int, ...], rows: Sequence[Any], rules: int, now: datetime
+) -> OpsSnapshot:
+    """The snapshot from the feed counts and the outbox's (status, platform, count, oldest)."""
+    pending = {p: n for s, p, n, _ in rows if s == OutboxStatus.PENDING.value}
+    failed = {p: n for s, p, n, _ in rows if s == OutboxStatus.FAILED.value}
+    oldest = min((at for s, _, _, at in rows if s == OutboxStatus.PENDING.value), default=None)
+    age = (now - oldest).total_seconds() if oldest is not None else 0.0
+    total, erroring, failing, backing = feeds
+    return OpsSnapshot(total, erroring, failing, backing, pending, failed, max(age, 0.0), rules)

@@ -97,9 +97,13 @@ class OutboxStore:
         self, row_id: int, ref: str, now: datetime, *, folded: bool = False
     ) -> None:
         await self._set(
-            row_id, status=OutboxStatus.SENT.value, sent_ref=ref, folded=folded, sent_at=now,
+            row_id,
+            status=OutboxStatus.SENT.value,
+            sent_ref=ref,
+            folded=folded,
+            sent_at=now,
             claimed_until=None,
-        )  # fmt: skip
+        )
 
     async def mark_retry(
         self, row_id: int, at: datetime, error: str, *, counts_attempt: bool = True
@@ -107,15 +111,21 @@ class OutboxStore:
         """Try again at `at`; a rate limit (counts_attempt=False) leaves `attempts` alone."""
         attempts = o.attempts + 1 if counts_attempt else o.attempts
         await self._set(
-            row_id, next_attempt_at=at, last_error=error[:500], claimed_until=None,
+            row_id,
+            next_attempt_at=at,
+            last_error=error[:500],
+            claimed_until=None,
             attempts=attempts,
-        )  # fmt: skip
+        )
 
     async def mark_failed(self, row_id: int, error: str) -> None:
         await self._set(
-            row_id, status=OutboxStatus.FAILED.value, last_error=error[:500], claimed_until=None,
+            row_id,
+            status=OutboxStatus.FAILED.value,
+            last_error=error[:500],
+            claimed_until=None,
             attempts=o.attempts + 1,
-        )  # fmt: skip
+        )
 
     async def _set(self, row_id: int, **values: Any) -> None:
         """Record a delivery's outcome on its claimed row. A row re-armed meanwhile (a newer
@@ -192,11 +202,8 @@ class OutboxStore:
         async with self.engine.begin() as conn:
             if (await conn.execute(claim)).rowcount != 1 or payload is None:
                 return False
-            await conn.execute(insert(t.outbox).values(
-                chat_id=chat_id, story_id="", kind=MessageKind.DIGEST.value,
-                dedup_key=slot.isoformat(), payload=payload, status=PENDING, attempts=0,
-                next_attempt_at=now, created_at=now,
-            ))  # fmt: skip
+            row = digest_row(chat_id, slot.isoformat(), payload, now)
+            await conn.execute(insert(t.outbox).values(**row))
         return True
 
     async def last_digest_at(self, chat_id: int) -> datetime | None:
@@ -229,3 +236,12 @@ def _outbox_row(row: Any) -> OutboxRow:
         row["attempts"],
         row["deferred"],
     )
+
+
+def digest_row(chat_id: int, key: str, payload: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A digest's outbox row, due now; `key` keeps one per slot (or per /digest now)."""
+    return {
+        "chat_id": chat_id, "story_id": "", "kind": MessageKind.DIGEST.value, "dedup_key": key,
+        "payload": payload, "status": PENDING, "attempts": 0,
+        "next_attempt_at": now, "created_at": now,
+    }  # fmt: skip

@@ -69,6 +69,11 @@ async def save_messages(
     await _write(conn, box)
 
 
+_ALERT_COLUMNS = (
+    _O.id, _O.chat_id, _O.story_id, _O.status, _O.payload, _O.next_attempt_at, _O.claimed_until,
+)  # fmt: skip
+
+
 async def _load(
     conn: AsyncConnection, messages: Sequence[PlannedMessage], now: datetime
 ) -> _Outbox:
@@ -82,10 +87,9 @@ async def _load(
         for row in await conn.execute(keys):
             if row.chat_id in chats:
                 box.rows[(row.chat_id, row.story_id, row.kind, row.dedup_key)] = row.id
-        alerts = select(
-            _O.id, _O.chat_id, _O.story_id, _O.status, _O.payload, _O.next_attempt_at,
-            _O.claimed_until,
-        ).where(_O.story_id.in_(chunk), _O.kind == MessageKind.ALERT.value)  # fmt: skip
+        alerts = select(*_ALERT_COLUMNS).where(
+            _O.story_id.in_(chunk), _O.kind == MessageKind.ALERT.value
+        )
         for a in await conn.execute(alerts):
             if a.chat_id in chats:
                 box.alerts[(a.chat_id, a.story_id)] = _Alert(
@@ -150,14 +154,25 @@ def _edit_payload(
 
 
 def _insert(
-    box: _Outbox, key: _Key, m: PlannedMessage, payload: dict[str, Any], status: str,
+    box: _Outbox,
+    key: _Key,
+    m: PlannedMessage,
+    payload: dict[str, Any],
+    status: str,
     now: datetime,
-) -> None:  # fmt: skip
+) -> None:
     row = {
-        "chat_id": m.chat_id, "story_id": m.story_id, "kind": m.kind.value,
-        "dedup_key": m.dedup_key, "payload": payload, "status": status, "attempts": 0,
-        "next_attempt_at": m.not_before, "deferred": m.deferred, "created_at": now,
-    }  # fmt: skip
+        "chat_id": m.chat_id,
+        "story_id": m.story_id,
+        "kind": m.kind.value,
+        "dedup_key": m.dedup_key,
+        "payload": payload,
+        "status": status,
+        "attempts": 0,
+        "next_attempt_at": m.not_before,
+        "deferred": m.deferred,
+        "created_at": now,
+    }
     box.inserts.append(row)
     box.rows[key] = None
     if m.kind is MessageKind.ALERT:
@@ -165,9 +180,13 @@ def _insert(
 
 
 def _rearm(
-    box: _Outbox, row_id: int | None, key: _Key, payload: dict[str, Any], status: str,
+    box: _Outbox,
+    row_id: int | None,
+    key: _Key,
+    payload: dict[str, Any],
+    status: str,
     at: datetime,
-) -> None:  # fmt: skip
+) -> None:
     """One edit row per chat and story carries the latest sources; re-arm it."""
     if row_id is None:  # queued earlier in this batch: the pending insert carries it
         pending = next(r for r in reversed(box.inserts) if _key(r) == key)

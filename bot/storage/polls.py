@@ -36,10 +36,14 @@ async def write_poll(conn: AsyncConnection, batch: PollBatch, now: datetime) -> 
     )
     await _save_stories(conn, batch.stories)
     matches = [
-        {"chat_id": m.chat_id, "story_id": m.story_id, "rule_label": m.rule_label,
-         "matched_at": now}
+        {
+            "chat_id": m.chat_id,
+            "story_id": m.story_id,
+            "rule_label": m.rule_label,
+            "matched_at": now,
+        }
         for m in batch.matches
-    ]  # fmt: skip
+    ]
     await insert_ignoring_duplicates(conn, t.story_matches, matches)
     await save_messages(conn, batch.messages, now)
 
@@ -158,8 +162,14 @@ async def _save_stories(conn: AsyncConnection, stories: dict[str, StoryRecord]) 
         if story_id in existing:
             grown.append({"sid": story_id, "grown": record.new_developments, **values})
         else:
-            fresh.append({"id": story_id, "first_seen": record.first_seen,
-                          "developments": record.new_developments, **values})  # fmt: skip
+            fresh.append(
+                {
+                    "id": story_id,
+                    "first_seen": record.first_seen,
+                    "developments": record.new_developments,
+                    **values,
+                }
+            )
     if grown:
         await conn.execute(_GROW, grown)
     if fresh:

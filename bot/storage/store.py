@@ -158,20 +158,7 @@ class SqlStore(FeedStore, RuleStore, OutboxStore, PollStore, ClusterStore):
         existing = await self.chat_by_platform(platform, platform_id)
         if existing is None:
             try:
-                async with self.engine.begin() as conn:
-                    await conn.execute(
-                        insert(t.chats).values(
-                            platform=platform,
-                            platform_id=platform_id,
-                            thread_id=thread_id,
-                            active=True,
-                            settings=ChatSettings().to_json(),
-                            created_by=user_id,
-                            created_at=now,
-                            last_digest_at=now,
-                        )
-                    )
-                    await bump_rules_version(conn)
+                await self._insert_chat(platform, platform_id, thread_id, user_id, now)
             except IntegrityError:  # a concurrent first command of this chat subscribed it
                 existing = await self.chat_by_platform(platform, platform_id)
         if existing is not None:
@@ -186,6 +173,23 @@ class SqlStore(FeedStore, RuleStore, OutboxStore, PollStore, ClusterStore):
         chat = await self.chat_by_platform(platform, platform_id)
         assert chat is not None
         return chat
+
+    async def _insert_chat(
+        self, platform: str, platform_id: str, thread_id: str | None, user_id: str, now: datetime
+    ) -> None:
+        row = {"platform": platform, "platform_id": platform_id, "thread_id": thread_id}
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(t.chats).values(
+                    **row,
+                    active=True,
+                    settings=ChatSettings().to_json(),
+                    created_by=user_id,
+                    created_at=now,
+                    last_digest_at=now,
+                )
+            )
+            await bump_rules_version(conn)
 
     async def save_settings(self, chat_id: int, settings: ChatSettings) -> None:
         async with self.engine.begin() as conn:

@@ -35,8 +35,11 @@ class SqlWorkspaces:
         self.engine = engine
 
     async def remember_channel(self, channel_id: str, workspace: Workspace, now: datetime) -> None:
-        values = {"team_id": workspace.team_id, "enterprise_id": workspace.enterprise_id,
-                  "seen_at": now}  # fmt: skip
+        values = {
+            "team_id": workspace.team_id,
+            "enterprise_id": workspace.enterprise_id,
+            "seen_at": now,
+        }
         change = update(slack_channels).where(c.channel_id == channel_id).values(**values)
         async with self.engine.begin() as conn:
             if (await conn.execute(change)).rowcount:
@@ -67,8 +70,11 @@ class SqlWorkspaces:
             found = list((await conn.execute(ids)).scalars())
             if not found:
                 return 0
-            await conn.execute(update(t.chats).where(chats.id.in_(found))
-                               .values(active=False, deactivated_reason=reason))  # fmt: skip
+            await conn.execute(
+                update(t.chats)
+                .where(chats.id.in_(found))
+                .values(active=False, deactivated_reason=reason)
+            )
             await bump_rules_version(conn)
             await conn.execute(
                 update(t.outbox)

@@ -82,8 +82,9 @@ class ChatOrderedUpdates(BaseUpdateProcessor):
                 await coroutine
             return
         if self._queued[key] >= self._per_chat:
-            log.warning("chat %s sent more than %s updates at once; dropping one", key,
-                        self._per_chat)  # fmt: skip
+            log.warning(
+                "chat %s sent more than %s updates at once; dropping one", key, self._per_chat
+            )
             if isinstance(coroutine, Coroutine):
                 coroutine.close()
             return
@@ -109,6 +110,21 @@ def bot_commands(pairs: list[tuple[str, str]]) -> list[BotCommand]:
     return [BotCommand(name, about[:256]) for name, about in named if COMMAND_NAME.fullmatch(name)]
 
 
+class TelegramSender:
+    """One bot account's outbound side: the PTB application's bot, rate-limited, and its
+    notifier; `start` connects, nothing else (a cluster's deliver role takes no updates)."""
+
+    def __init__(self, token: str, base_url: str | None = None, *, rate_limit: bool = True):
+        self.app = build_application(token, base_url or DEFAULT_API, rate_limit)
+        self.notifier: Notifier = TelegramNotifier(self.app.bot)
+
+    async def start(self) -> None:
+        await self.app.initialize()  # a no-op when the runtime of the same bot did it first
+
+    async def stop(self) -> None:
+        await self.app.shutdown()  # a no-op once shut down
+
+
 class TelegramRuntime:
     """One bot account: answers commands and exposes `notifier` for outbound delivery."""
 
@@ -123,6 +139,7 @@ class TelegramRuntime:
         listen: str = "0.0.0.0",
         port: int = 8443,
         rate_limit: bool = True,
+        sender: TelegramSender | None = None,
     ) -> None:
         self._commands = commands
         self._webhook_url = webhook_url
@@ -131,9 +148,13 @@ class TelegramRuntime:
         self._webhook_secret = webhook_secret or secrets.token_urlsafe(32)
         self._listen = listen
         self._port = port
-        self.app = build_application(token, base_url or DEFAULT_API, rate_limit)
+        self.sender = sender or TelegramSender(token, base_url, rate_limit=rate_limit)
+        self.app = self.sender.app  # replies and alerts share one connection and rate limiter
         TelegramHandlers(commands).install(self.app)
-        self.notifier: Notifier = TelegramNotifier(self.app.bot)
+
+    @property
+    def notifier(self) -> Notifier:
+        return self.sender.notifier
 
     async def start(self) -> None:
         """Connect, publish the command menu and start receiving updates; returns once running.
@@ -145,10 +166,6 @@ class TelegramRuntime:
         await self._start_updates()
         await self.app.start()
         log.info("telegram bot @%s running", self.app.bot.username)
-
-    async def start_sending(self) -> None:
-        """Connect to send only (a cluster's deliver role): no updates taken, no menu set."""
-        await self.app.initialize()
 
     async def _publish_menu(self) -> None:
         try:

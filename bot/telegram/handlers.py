@@ -175,9 +175,12 @@ class TelegramHandlers:
             await self._command(update, context, caption or IMPORT, file)
 
     async def _command(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
+        self,
+        update: Update,
+        context: ContextTypes.DEFAULT_TYPE,
+        text: str,
         file: Attachment | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         message, chat = update.effective_message, update.effective_chat
         if message is None or chat is None:
             return
@@ -188,16 +191,19 @@ class TelegramHandlers:
 
         later = FollowUp(answer)
         ctx = context_for(bot, chat, message.from_user, message.sender_chat, thread, later)
-        ctx = replace(ctx, attachment=file)
-        try:
-            reply = await self._commands.handle(ctx, text)
-        except Exception:
-            log.exception("command %r failed in chat %s", text.split()[0], chat.id)
-            reply = FAILED
+        reply = await self._reply(replace(ctx, attachment=file), text, chat.id)
         try:
             await answer(reply)
         finally:
             later.answered()
+
+    async def _reply(self, ctx: CommandContext, text: str, chat_id: int) -> CommandReply:
+        """The command's answer; a failure is logged and answered with a short apology."""
+        try:
+            return await self._commands.handle(ctx, text)
+        except Exception:
+            log.exception("command %r failed in chat %s", text.split()[0], chat_id)
+            return FAILED
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query

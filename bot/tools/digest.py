@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bot.app import SystemClock, ensure_sqlite_dir
+from bot.compose.basics import SystemClock, ensure_sqlite_dir
 from bot.console.render import render_digest
 from bot.core.models import Chat
 from bot.services.outbound.digests import DigestService

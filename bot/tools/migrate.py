@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.app import ensure_sqlite_dir
+from bot.compose.basics import ensure_sqlite_dir
 from bot.settings import Settings
 from bot.storage.store import SqlStore
 

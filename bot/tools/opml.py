@@ -7,8 +7,8 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.app import SystemClock, ensure_sqlite_dir, feed_check
-from bot.assembly import opml_service
+from bot.compose.basics import SystemClock, ensure_sqlite_dir
+from bot.compose.parts import feed_check, opml_service
 from bot.core.models import Chat
 from bot.services.chat.feed_checks import FeedChecks
 from bot.services.chat.opml_import import OpmlError, OpmlService
@@ -25,8 +25,9 @@ async def _run(settings: Settings, action: str, key: str, path: Path | None) -> 
     try:
         chat = await find_chat(store, key)
         if chat is None:
-            print(f"no active chat {key!r} (use its number or PLATFORM:PLATFORM_ID)",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"no active chat {key!r} (use its number or PLATFORM:PLATFORM_ID)", file=sys.stderr
+            )
             return 1
         if action == "export":
             sys.stdout.buffer.write(await service.export_bytes(chat))

@@ -17,7 +17,7 @@ from feedserver import FeedServer
 from support import SettableClock
 from world import ask
 
-from bot.app import build_app
+from bot.compose.app import build_app
 from bot.services.records import PollBatch
 from bot.settings import FeedConfig, Settings
 

@@ -14,7 +14,7 @@ from support import rss
 from test_slack_scenarios import SlackUser, free_port
 from world import MEETING_A
 
-from bot.app import build_app
+from bot.compose.app import build_app
 from bot.settings import FeedConfig, Settings
 
 

@@ -93,7 +93,7 @@ async def test_check_feed_reads_no_local_files_unless_asked(tmp_path: Path) -> N
     now = datetime(2026, 1, 1, tzinfo=UTC)
     for source in (str(secret), secret.as_uri()):
         result = await check_feed(source, allow_private=True, now=now)
-        assert not result.ok
+        assert result.error is not None
         assert result.error is not None and result.error.startswith("refused:")
     allowed = await check_feed(str(secret), allow_private=False, now=now, allow_files=True)
-    assert allowed.ok and allowed.title == "Harbour Watch"
+    assert allowed.error is None and allowed.title == "Harbour Watch"

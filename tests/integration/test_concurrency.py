@@ -23,7 +23,7 @@ from fakes.telegram_api import FakeBotApi, Recorded
 from pydantic import SecretStr
 from telegram import Chat, Message, Update
 
-from bot.app import App, build_app
+from bot.compose.app import App, build_app
 from bot.settings import Settings
 from bot.slack.app import EVENTS_PATH
 from bot.telegram.app import ChatOrderedUpdates

@@ -13,7 +13,7 @@ from feedserver import FeedServer
 from pydantic import SecretStr
 from support import Item, rss
 
-from bot.app import App, build_app
+from bot.compose.app import App, build_app
 from bot.opml import read_opml
 from bot.services.chat.opml_import import PROMPT
 from bot.settings import FeedConfig, Settings

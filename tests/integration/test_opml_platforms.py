@@ -17,7 +17,7 @@ from test_concurrency import WatchedOutput
 from test_opml import NOW, opml
 from test_slack_scenarios import SlackUser, slack_bot
 
-from bot.app import build_app
+from bot.compose.app import build_app
 from bot.settings import Settings
 from bot.slack.app import EVENTS_PATH
 

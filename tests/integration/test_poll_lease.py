@@ -19,7 +19,7 @@ from feedserver import FeedServer
 from sqlalchemy import select, text
 from support import Item, SettableClock, rss
 
-from bot.app import build_app
+from bot.compose.app import build_app
 from bot.settings import FeedConfig, Settings
 from bot.storage import tables as t
 from bot.storage.store import SqlStore, make_engine

@@ -28,7 +28,7 @@ from test_story_on_platforms import (
 )
 from world import DEVELOPMENT, MEETING_A, MEETING_B
 
-from bot.app import App
+from bot.compose.app import App
 from bot.core.models import ChatSettings
 from bot.core.policy import next_digest_at
 

@@ -23,7 +23,7 @@ from fakes.slack_api import (
 from feedserver import FeedServer
 from pydantic import SecretStr
 
-from bot.app import App, build_app
+from bot.compose.app import App, build_app
 from bot.settings import FeedConfig, Settings
 from bot.slack.app import EVENTS_PATH
 

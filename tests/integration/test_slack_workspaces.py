@@ -35,7 +35,8 @@ from pydantic import SecretStr
 from sqlalchemy import text
 from test_slack_scenarios import RSS, SlackUser, free_port, publish, slack_bot
 
-from bot.app import App, build_app, secret_values
+from bot.compose.app import App, build_app
+from bot.compose.basics import secret_values
 from bot.logs import setup_logging
 from bot.settings import FeedConfig, Settings
 from bot.slack.app import EVENTS_PATH

@@ -18,7 +18,7 @@ from support import Item, SettableClock, rss
 from test_slack_scenarios import SlackUser, free_port
 from world import DEVELOPMENT, MEETING_A, MEETING_B
 
-from bot.app import App, build_app
+from bot.compose.app import App, build_app
 from bot.settings import FeedConfig, Settings
 
 # Midnight, so that a day's reports all come before the default 08:00 digest.

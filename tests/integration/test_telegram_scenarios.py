@@ -16,7 +16,7 @@ from fakes.telegram_api import BLOCKED, ApiError, FakeBotApi, Recorded, too_many
 from feedserver import FeedServer
 from pydantic import SecretStr
 
-from bot.app import App, build_app
+from bot.compose.app import App, build_app
 from bot.settings import FeedConfig, Settings
 
 USER, ADMIN, GROUP = 1001, 2002, -1001234567890

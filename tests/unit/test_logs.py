@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import secret_values
+from bot.compose.basics import secret_values
 from bot.logs import FORMAT, LogGuard
 from bot.settings import Settings
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.scheduler import build_scheduler
-from bot.settings import Settings
+from bot.scheduler import Loop, build_scheduler
 
 
 async def test_stop_lets_the_running_round_finish() -> None:
@@ -19,7 +18,7 @@ async def test_stop_lets_the_running_round_finish() -> None:
     async def idle() -> None:
         return None
 
-    loops = build_scheduler(Settings(delivery_interval_seconds=0.01), idle, deliver, idle)
+    loops = build_scheduler([Loop("poll", idle, 60), Loop("delivery", deliver, 0.01)])
     loops.start()
     await asyncio.wait_for(started.wait(), 5)
     stopping = asyncio.create_task(loops.stop(grace=30))
@@ -42,7 +41,7 @@ async def test_a_round_that_outlives_the_grace_is_cancelled_and_stop_returns() -
     async def idle() -> None:
         return None
 
-    loops = build_scheduler(Settings(), poll, idle, idle)
+    loops = build_scheduler([Loop("poll", poll, 60, at_start=True), Loop("digest", idle, 60)])
     loops.start()
     await asyncio.wait_for(started.wait(), 5)
     await asyncio.wait_for(loops.stop(grace=0.05), 5)

@@ -244,26 +244,6 @@ def test_the_two_seed_articles_land_in_one_story_without_boilerplate() -> None:
         assert furniture.lower() not in view.headline.lower()
 
 
-def test_a_round_up_headline_does_not_weld_two_stories() -> None:
-    index = StoryIndex(MODELS)
-    headlines = [
-        ("a", "Zorvan dam breach floods Kestrel valley villages"),
-        ("b", "Kestrel valley villages flooded as Zorvan dam breaks"),
-        ("c", "Army sends Vellmor engineers to Pardue reservoir rescue"),
-        ("d", "Pardue reservoir rescue: Vellmor engineers arrive"),
-    ]
-    for n, (aid, title) in enumerate(headlines):
-        index.assign(article(aid, title, source=f"Outlet {n}", minutes=5 * n))
-    round_up = article(
-        "e",
-        "Zorvan dam breach floods Kestrel valley; Vellmor engineers join Pardue rescue",
-        source="Round-up Daily",
-        minutes=20,
-    )
-    index.assign(round_up)
-    assert index.story_of("a") == "a" and index.story_of("c") == "c"
-
-
 def test_a_hyphenated_name_meets_its_parts_in_another_headline() -> None:
     index = StoryIndex(MODELS)
     index.assign(article("k1", "Zorvan-Kestrel tie-up cleared"))

@@ -138,8 +138,11 @@ class FeedMemory:
             abs(published - when) >= SERIES_GAP and _edition(template, figures, words, numbers)
             for when, words, numbers in self.editions
         )
-        _push(self.editions, (published, _interned(tuple(template)), _interned(tuple(figures))),
-              EDITIONS)  # fmt: skip
+        _push(
+            self.editions,
+            (published, _interned(tuple(template)), _interned(tuple(figures))),
+            EDITIONS,
+        )
         return found
 
     def _title(self, title: str) -> str:

@@ -71,9 +71,13 @@ def choice(
     p = best.probability
     if p >= floor:
         words = decision.event_words(f, best.links[0].member, weigh)
-        kin = [c.probability for c in candidates
-               if c is not best and c.probability >= floor
-               and decision.carries(c.links[0].member, words)]  # fmt: skip
+        kin = [
+            c.probability
+            for c in candidates
+            if c is not best
+            and c.probability >= floor
+            and decision.carries(c.links[0].member, words)
+        ]
         if kin:
             p = decision.support([p, *kin])
     return best.story.id if p >= threshold else None

@@ -112,40 +112,41 @@ class Weigher:
 def link(arrival: Arrival, member: Member, weigh: Weigher) -> Link:
     """The evidence that `arrival` and `member` report the same event, term by term."""
     f = arrival.features
-    title_shared = cross_shared = lead_shared = dot = 0.0
-    weight = weigh.weight
-    for x in member.title:  # one pass per side: this runs for every report compared
-        if x in f.title:
-            w = weight(x)
-            title_shared += w
-            dot += 4 * w * w
-        elif x in f.lead:
-            w = weight(x)
-            cross_shared += w
-            dot += 2 * w * w
-    for x in member.lead:
-        if x in f.title:
-            w = weight(x)
-            cross_shared += w
-            dot += 2 * w * w
-        elif x in f.lead:
-            w = weight(x)
-            lead_shared += w
-            dot += w * w
+    # One pass per side (this runs for every report compared); a headline term met in the
+    # other's headline weighs 4 in the dot product, headline-lead 2, lead-lead 1.
+    title_shared, cross, dot = _overlap(member.title, f, weigh.weight, 4.0, 0.0, 0.0)
+    cross_shared, lead_shared, dot = _overlap(member.lead, f, weigh.weight, 2.0, cross, dot)
     shared = title_shared + _LEAD * cross_shared + _BOTH_LEADS * lead_shared
     # The member's own mass as it was when it arrived: close enough, and free.
     coverage = min(1.0, shared / (weigh.own or 1.0), shared / (member.mass or 1.0))
     names = sum(1 for x in member.names if x in f.names and weigh.rare(x))
-    return Link(
-        member,
-        title_shared,
-        cross_shared,
-        lead_shared,
-        coverage,
-        names,
-        _names_disagree(f, member, weigh),
-        dot / ((weigh.norm * member.norm) or 1.0),
-    )
+    cosine = dot / ((weigh.norm * member.norm) or 1.0)
+    disagree = _names_disagree(f, member, weigh)
+    return Link(member, title_shared, cross_shared, lead_shared, coverage, names, disagree, cosine)
+
+
+def _overlap(
+    terms: Iterable[str],
+    f: Features,
+    weight: Callable[[str], float],
+    scale: float,
+    in_title: float,
+    dot: float,
+) -> tuple[float, float, float]:
+    """`in_title` and `dot` carried on over `terms` met in `f`'s title (`scale` w² to the dot
+    product), and the weight met in its lead (half that); sums kept in the order they always
+    ran, so every score stays bit for bit the same."""
+    title, lead, in_lead = f.title, f.lead, 0.0
+    for x in terms:
+        if x in title:
+            w = weight(x)
+            in_title += w
+            dot += scale * w * w
+        elif x in lead:
+            w = weight(x)
+            in_lead += w
+            dot += scale / 2 * w * w
+    return in_title, in_lead, dot
 
 
 def other_day(f: Features, member: Member) -> bool:
@@ -177,8 +178,20 @@ def evidence(
     best = links[0]
     f, m = arrival.features, best.member
     second = links[1].strength if len(links) > 1 else 0.0
-    core = story.shared_core()
-    core_shared = weigh.mass(x for x in core if x in f.all_terms)
+    core_shared = weigh.mass(x for x in story.shared_core() if x in f.all_terms)
+    return _pair_evidence(arrival, best) | {
+        "core_shared": core_shared,
+        "log_size": math.log(story.size),
+        "log_second": math.log1p(second),
+        "log_idle": _log_hours(arrival.published, story.last_active),
+        "cosine": max(x.cosine for x in links),
+        "same_feed_title": float(m.feed == arrival.feed) * best.title_shared,
+    }
+
+
+def _pair_evidence(arrival: Arrival, best: Link) -> dict[str, float]:
+    """The inputs read off the article and the story's closest report alone."""
+    f, m = arrival.features, best.member
     headline_only = float(not f.lead and not m.lead)
     hours = _log_hours(arrival.published, m.published)
     return {
@@ -192,17 +205,11 @@ def evidence(
         "figures_disagree": float(_figures_disagree(f.title_numbers, m.title_numbers)),
         "same_feed": float(m.feed == arrival.feed),
         "log_hours": hours,
-        "core_shared": core_shared,
-        "log_size": math.log(story.size),
-        "log_second": math.log1p(second),
-        "log_idle": _log_hours(arrival.published, story.last_active),
         # With no summary on either side the headline and the timing are all there is to go
         # by, so they weigh differently there (fitted separately through these interactions).
         "headline_only": headline_only,
         "headline_only_hours": headline_only * hours,
         "headline_only_title": headline_only * best.title_shared,
-        "cosine": max(x.cosine for x in links),
-        "same_feed_title": float(m.feed == arrival.feed) * best.title_shared,
     }
 
 

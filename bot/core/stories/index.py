@@ -109,10 +109,6 @@ class StoryIndex:
             self._views.popitem(last=False)
         return view
 
-    def story_of(self, article_id: str) -> str | None:
-        """The story an indexed article belongs to."""
-        return self._article_story.get(article_id)
-
     def consider(self, article: Article) -> Considered:
         """Read `article` (learning its feed's furniture) and score the stories it might tell."""
         considered = self._read(article)

@@ -82,8 +82,10 @@ def _model(data: Mapping[str, Any]) -> Model:
 def render(models: StoryModels) -> str:
     """The JSON text for `models`, 6 significant digits a number, one feature a line: what
     the fitter writes and what `fit_stories.py --check` compares."""
-    parts = [f'  "{name}": {_render_model(m)}' for name, m in
-             (("join", models.join), ("development", models.development))]  # fmt: skip
+    parts = [
+        f'  "{name}": {_render_model(m)}'
+        for name, m in (("join", models.join), ("development", models.development))
+    ]
     return "{\n" + ",\n".join(parts) + "\n}\n"
 
 

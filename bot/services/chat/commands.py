@@ -41,7 +41,11 @@ class CommandService:
         self._checks = feed_checks or FeedChecks()
         self._adder = FeedAdder(store, clock, check_feed, self._checks)
         self._everyday = everyday or EverydayCommands()
-        self._handlers: dict[str, Handler] = {
+        self._handlers = self._table()
+
+    def _table(self) -> dict[str, Handler]:
+        """Each command's handler, by name (the everyday ones included)."""
+        return {
             "help": self._help,
             "watch": self._watch,
             "unwatch": self._unwatch,
@@ -157,8 +161,9 @@ class CommandService:
         except RuleLimitReached as exc:
             return CommandReply(f"Not added: {exc}. Remove one with /unwatch ID first.")
         recent = await self._everyday.recent_lines(chat, query)
-        return CommandReply("\n".join(filter(None, (f"Watching #{rule.number}: {rule.query}",
-                                                      recent))))  # fmt: skip
+        return CommandReply(
+            "\n".join(filter(None, (f"Watching #{rule.number}: {rule.query}", recent)))
+        )
 
     async def _unwatch(self, chat: Chat, args: str) -> CommandReply:
         if not args:

@@ -132,8 +132,9 @@ class FeedAdder:
         probe = await self._check(url)
         if probe.error is not None:
             return CommandReply(f"Could not add that feed: {probe.error}")
-        feed = await self._store.add_chat_feed(chat.id, url, shown_title(probe, url),
-                                               self._clock.now())  # fmt: skip
+        feed = await self._store.add_chat_feed(
+            chat.id, url, shown_title(probe, url), self._clock.now()
+        )
         return CommandReply(f"Added feed {feed.id}: {feed.title} — {contents(probe)}")
 
 

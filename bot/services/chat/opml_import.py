@@ -92,8 +92,15 @@ class ImportSummary:
 class OpmlService:
     """The import and export use cases for one deployment."""
 
-    def __init__(self, feeds: FeedLists, codec: OpmlCodec, check: FeedCheck, clock: Clock,
-                 checks: FeedChecks, limits: OpmlLimits | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        feeds: FeedLists,
+        codec: OpmlCodec,
+        check: FeedCheck,
+        clock: Clock,
+        checks: FeedChecks,
+        limits: OpmlLimits | None = None,
+    ) -> None:
         self._feeds, self._codec, self._check, self._clock = feeds, codec, check, clock
         self._checks, self.limits = checks, limits or OpmlLimits()
 
@@ -101,9 +108,13 @@ class OpmlService:
         """/export: the chat's own feeds (not the defaults) as an .opml file."""
         data = await self.export_bytes(chat)
         own = len(await self._feeds.own_feeds(chat.id))
-        caption = f"{own} feed(s) added in this chat, as OPML." if own else (
-            "This chat has added no feeds of its own yet (the default feeds are not exported)."
-        )  # fmt: skip
+        caption = (
+            f"{own} feed(s) added in this chat, as OPML."
+            if own
+            else (
+                "This chat has added no feeds of its own yet (the default feeds are not exported)."
+            )
+        )
         return CommandReply(caption, file=ReplyFile("storywatch-feeds.opml", data))
 
     async def export_bytes(self, chat: Chat) -> bytes:
@@ -122,10 +133,12 @@ class OpmlService:
             return await self.import_feeds(chat, listed)
         job = partial(self._answered, chat, listed)
         if not self._checks.start((ctx.platform, ctx.platform_chat_id), job, ctx.followup):
-            return CommandReply("This chat already has feed checks running; "
-                                "wait for their results, then try again.")  # fmt: skip
-        return CommandReply(f"Checking {len(listed)} feed(s) from the OPML file … "
-                            "the summary follows here.")  # fmt: skip
+            return CommandReply(
+                "This chat already has feed checks running; wait for their results, then try again."
+            )
+        return CommandReply(
+            f"Checking {len(listed)} feed(s) from the OPML file … the summary follows here."
+        )
 
     async def _listed(self, attachment: Attachment) -> list[OpmlFeed]:
         cap = self.limits.max_bytes
@@ -144,8 +157,10 @@ class OpmlService:
         """The distinct feeds of an OPML document, or OpmlError for the whole file."""
         listed = list({f.url: f for f in await self._codec.read(data)}.values())
         if len(listed) > self.limits.max_feeds:
-            raise OpmlError(f"That OPML file lists {len(listed)} feeds; one import may add "
-                            f"at most {self.limits.max_feeds}.")  # fmt: skip
+            raise OpmlError(
+                f"That OPML file lists {len(listed)} feeds; one import may add "
+                f"at most {self.limits.max_feeds}."
+            )
         if not listed:
             raise OpmlError("That OPML file lists no feeds (no outline has an xmlUrl).")
         return listed

@@ -134,9 +134,13 @@ class Deliverer:
 
     def _decide(self, row: OutboxRow, result: Attempt) -> NextAction:
         return next_action(
-            result.outcome, row.attempts, self._clock.now(), self._policy,
-            retry_after=result.retry_after, reshaped=result.reshaped,
-        )  # fmt: skip
+            result.outcome,
+            row.attempts,
+            self._clock.now(),
+            self._policy,
+            retry_after=result.retry_after,
+            reshaped=result.reshaped,
+        )
 
     async def _carry_out(self, row: OutboxRow, group: list[OutboxRow], result: Attempt) -> Step:
         """Apply the policy's decision to the row (and to the alerts folded with it)."""
@@ -153,8 +157,12 @@ class Deliverer:
         if action.step is Step.MARK_SENT:
             await self._store.mark_sent(row.id, result.ref, self._clock.now(), folded=result.folded)
         elif action.step is Step.GIVE_UP:
-            log.error("giving up on outbox row %s after %s attempts: %s",
-                      row.id, row.attempts + 1, result.error)  # fmt: skip
+            log.error(
+                "giving up on outbox row %s after %s attempts: %s",
+                row.id,
+                row.attempts + 1,
+                result.error,
+            )
             await self._store.mark_failed(row.id, result.error)
         else:  # RETRY (a second MESSAGE_GONE after sending anew is decided as transient)
             assert action.retry_at is not None, action

@@ -25,9 +25,14 @@ class FetchStage:
     """Fetches and parses feeds a planner claimed for `worker`; one write per batch."""
 
     def __init__(
-        self, store: FetchPort, reader: FeedReader, clock: Clock, *, lease: timedelta,
+        self,
+        store: FetchPort,
+        reader: FeedReader,
+        clock: Clock,
+        *,
+        lease: timedelta,
         concurrency: int = 64,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._store, self._reader, self._clock = store, reader, clock
         self._lease, self._concurrency = lease, concurrency
 

@@ -39,9 +39,13 @@ class StoryPlanner:
     """The story index (a cache rebuilt from storage) and the planning of a batch on it."""
 
     def __init__(
-        self, store: PlanPort, rules: RuleBook, *, window: timedelta,
+        self,
+        store: PlanPort,
+        rules: RuleBook,
+        *,
+        window: timedelta,
         models: StoryModels,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._store, self._rules, self._window, self._models = store, rules, window, models
         self.stories = StoryIndex(models, window=window)
 
@@ -113,18 +117,22 @@ class StoryPlanner:
             return Assignment(article.id, article.id, StoryKind.NEW)
 
     def _plan_article(
-        self, batch: PollBatch, context: _BatchContext, article: Article,
-        assignment: Assignment, view: StoryView,
-    ) -> None:  # fmt: skip
+        self,
+        batch: PollBatch,
+        context: _BatchContext,
+        article: Article,
+        assignment: Assignment,
+        view: StoryView,
+    ) -> None:
         story_id, kind = assignment.story_id, assignment.kind
         batch.articles.append(StoredArticle(article, story_id, kind))
         self._record_story(batch, story_id, article, kind, view, context.now)
         following = context.followers.setdefault(story_id, {})
         readers = context.audience.get(article.feed_id)
         targets = self._targets(article, following, readers, context.chats)
-        plan = plan_alerts(article, kind, assignment.whats_new, view, targets,
-                           gained_source=_brought_outlet(article, kind, view, context),
-                           now=context.now)  # fmt: skip
+        gained = _brought_outlet(article, kind, view, context)
+        new, now = assignment.whats_new, context.now
+        plan = plan_alerts(article, kind, new, view, targets, gained_source=gained, now=now)
         batch.messages.extend(plan.messages)
         batch.matches.extend(plan.matches)
         following.update(dict.fromkeys((m.chat_id for m in plan.matches), False))

@@ -121,8 +121,9 @@ class Poller:
         return feeds
 
     def _start(self, feeds: list[FeedRef]) -> _Chunk:
-        claims = HeldClaims(self._store, [f.id for f in feeds], self.worker, self._lease,
-                            self._clock)  # fmt: skip
+        claims = HeldClaims(
+            self._store, [f.id for f in feeds], self.worker, self._lease, self._clock
+        )
         return _Chunk(len(feeds), claims, asyncio.create_task(self.fetch_chunk(feeds)))
 
     async def _finish(self, chunk: _Chunk) -> PollReport:

@@ -36,9 +36,15 @@ class StoryStage:
     """Assigns queued articles to stories, plans messages, saves each chunk in one commit."""
 
     def __init__(
-        self, store: StoryStagePort, rules: RuleBook, clock: Clock, *, window: timedelta,
-        models: StoryModels, chunk: int = 500,
-    ) -> None:  # fmt: skip
+        self,
+        store: StoryStagePort,
+        rules: RuleBook,
+        clock: Clock,
+        *,
+        window: timedelta,
+        models: StoryModels,
+        chunk: int = 500,
+    ) -> None:
         self._store, self._rules, self._clock, self._chunk = store, rules, clock, chunk
         self.planner = StoryPlanner(store, rules, window=window, models=models)
         self._head: int | None = None  # the story head the index was built at

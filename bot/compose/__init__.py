@@ -1,0 +1,1 @@
+"""The one composition root: every part built from Settings, every role a list of parts."""
