@@ -10,6 +10,7 @@ Needs STORYWATCH_TEST_POSTGRES_URL and procrastinate (storywatch[cluster]); skip
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -121,6 +122,13 @@ class Cluster:
 
 @pytest.fixture
 async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
+    async with running_cluster(tmp_path) as state:
+        yield state
+
+
+@contextlib.asynccontextmanager
+async def running_cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
+    """A fresh database with our schema and the queue's, the feeds and the fake Bot API."""
     url = await fresh_postgres_url()
     store = await SqlStore.open(url)  # our schema, so chats can be set up before any role runs
     await apply_queue_schema(libpq_conninfo(url))  # as `storywatch migrate --cluster` does

@@ -18,9 +18,10 @@ from support import RecordingNotifier
 from test_slack_scenarios import free_port
 from world import MEETING_A, MEETING_B, World, ask
 
-from bot.app import App, build_app
+from bot.compose.app import App, build_app
 from bot.services.errors import RateLimited
 from bot.settings import FeedConfig, Settings
+from bot.storage.store import SqlStore
 
 
 class Ops:
@@ -99,6 +100,18 @@ async def test_counters_move_after_a_poll_and_a_delivery(ops: Ops) -> None:
     assert _value(after, "storywatch_messages_sent_total", platform="console", kind="alert") == 1
     assert _value(after, "storywatch_outbox_pending", platform="console") == 0
     assert _value(after, "storywatch_job_last_run_timestamp_seconds", job="delivery") > 0
+
+
+async def test_a_rule_another_process_adds_shows_on_the_next_scrape(ops: Ops) -> None:
+    assert _value(await ops.scrape(), "storywatch_rules") == 0
+    other = await SqlStore.open(ops.app.settings.database_url)  # as a chat process would
+    try:
+        now = ops.world.clock.now()
+        chat = await other.upsert_chat("telegram", "77", None, "77", now)
+        await other.add_rule(chat.id, "Cavusoglu", 50, now)
+    finally:
+        await other.close()
+    assert _value(await ops.scrape(), "storywatch_rules") == 1
 
 
 async def test_healthz_is_ok_then_names_a_stalled_scheduler(ops: Ops) -> None:
