@@ -60,6 +60,9 @@ class Subscription:
     error_count: int = 0
     last_error: str | None = None
     algorithm: str | None = None  # the strongest signature algorithm a push carried
+    # The URL the feed is polled at: pushed bodies are parsed against it, so an opaque GUID
+    # gets the same article id whether the item was pushed or polled.
+    feed_url: str = ""
 
 
 REQUESTED_LEASE = timedelta(days=5)

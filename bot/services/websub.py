@@ -48,7 +48,7 @@ class SubscriptionPort(Protocol):
 
 
 # A pushed body for one feed, parsed and saved like a polled one (`bot.websub.ingest`):
-# (feed_id, topic URL, body, content type) -> new articles saved or queued, None if unusable.
+# (feed_id, the feed's URL, body, content type) -> new articles saved or queued, None if unusable.
 PushSink = Callable[[int, str, bytes, str | None], Awaitable[int | None]]
 
 
@@ -180,7 +180,7 @@ class WebSubService:
             return PushOutcome.DROPPED
         if policy.stronger(sub.algorithm, algorithm):
             await self._subs.save(replace(sub, algorithm=algorithm))
-        taken = await self._ingest(sub.feed_id, sub.topic, body, content_type)
+        taken = await self._ingest(sub.feed_id, sub.feed_url or sub.topic, body, content_type)
         return PushOutcome.TAKEN if taken is not None else PushOutcome.DROPPED
 
 

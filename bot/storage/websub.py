@@ -19,6 +19,10 @@ _S = t.websub_subscriptions.c
 _MUTABLE = ("hub", "topic", "token", "secret", "state", "asked", "next_attempt_at",
             "lease_expires_at", "error_count", "last_error", "algorithm")  # fmt: skip
 
+_SELECT = select(t.websub_subscriptions, t.feeds.c.url.label("feed_url")).join(
+    t.feeds, t.feeds.c.id == _S.feed_id
+)
+
 
 class WebSubStore:
     """Each method is one transaction; a subscription row is the whole truth about it, so a
@@ -60,8 +64,7 @@ class WebSubStore:
         """Subscriptions with an attempt due, or a live lease that ran out; oldest first."""
         lapsed = and_(_S.state == SubState.LIVE.value, _S.lease_expires_at <= now)
         query = (
-            select(t.websub_subscriptions)
-            .where(or_(_S.next_attempt_at <= now, lapsed))
+            _SELECT.where(or_(_S.next_attempt_at <= now, lapsed))
             .order_by(_S.next_attempt_at)
             .limit(limit)
         )
@@ -85,7 +88,7 @@ class WebSubStore:
 
     async def _one(self, where: Any) -> Subscription | None:
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(t.websub_subscriptions).where(where))).mappings()
+            row = (await conn.execute(_SELECT.where(where))).mappings()
             found = row.first()
         return _subscription(found) if found is not None else None
 
@@ -96,7 +99,7 @@ def _subscription(row: Any) -> Subscription:
         token=row["token"], secret=row["secret"], state=SubState(row["state"]),
         next_attempt_at=row["next_attempt_at"], asked=row["asked"],
         lease_expires_at=row["lease_expires_at"], error_count=row["error_count"],
-        last_error=row["last_error"], algorithm=row["algorithm"],
+        last_error=row["last_error"], algorithm=row["algorithm"], feed_url=row["feed_url"],
     )  # fmt: skip
 
 

@@ -32,7 +32,7 @@ class PushIngest:
         self._max_bytes, self._max_items = max_bytes, max_items
 
     async def __call__(
-        self, feed_id: int, topic: str, body: bytes, content_type: str | None
+        self, feed_id: int, feed_url: str, body: bytes, content_type: str | None
     ) -> int | None:
         """New articles taken, or None when the body is no usable feed (dropped)."""
         if len(body) > self._max_bytes:
@@ -40,7 +40,7 @@ class PushIngest:
             return None
         try:
             parsed = await asyncio.to_thread(
-                parse_feed, body, feed_url=topic, feed_id=feed_id, now=self._clock.now(),
+                parse_feed, body, feed_url=feed_url, feed_id=feed_id, now=self._clock.now(),
                 content_type=content_type, max_items=self._max_items,
             )  # fmt: skip
         except FeedError as exc:
