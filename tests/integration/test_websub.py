@@ -353,3 +353,55 @@ def _hmac(secret: str, body: bytes) -> str:
     import hmac
 
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class RecordingHub:
+    """A HubPort that accepts every request and remembers the feeds it was asked about."""
+
+    def __init__(self) -> None:
+        self.topics: list[str] = []
+
+    async def request(self, hub: str, *, mode: str, topic: str, callback: str, secret: str,
+                      lease_seconds: int) -> None:  # fmt: skip
+        self.topics.append(topic)
+
+
+async def test_many_hub_feeds_at_start_are_subscribed_in_a_trickle(world: World) -> None:
+    assert world.app is not None
+    urls = [(f"https://outlet{i}.example/rss", f"o{i}") for i in range(200)]
+    await world.app.store.sync_default_feeds(urls, world.clock.now())
+    subs, recording = WebSubStore(world.app.store.engine), RecordingHub()
+    service = WebSubService(subs, recording, PushIngest(_nothing, world.clock), world.clock,
+                            base_url="https://bot.example", batch=20)  # fmt: skip
+    async with world.app.store.engine.connect() as conn:
+        ids = list(await conn.scalars(select(t.feeds.c.id).where(t.feeds.c.url.like("%outlet%"))))
+    for feed_id in ids:
+        await service.offer(feed_id, "https://hub.example/", f"topic-{feed_id}")
+    sent = []
+    for _ in range(10):  # a tick every 30 s over five minutes
+        await service.tick()
+        sent.append(len(recording.topics))
+        world.clock.advance(seconds=30)
+    per_tick = [b - a for a, b in zip([0, *sent], sent, strict=False)]
+    assert max(per_tick) <= 20 and sent[0] < 40
+    for _ in range(3):  # (unverified requests are retried after 5 minutes, in the same slots)
+        await service.tick()
+        world.clock.advance(seconds=30)
+    assert len(set(recording.topics)) == 200
+
+
+async def test_the_hub_client_refuses_a_private_hub_unless_allowed(hub: FakeHub) -> None:
+    from bot.services.websub import HubError
+
+    strict = HubClient(allow_private=False)
+    try:
+        with pytest.raises(HubError, match="refused"):
+            await strict.request(hub.url, mode="subscribe", topic="t", callback="http://x/",
+                                 secret="s", lease_seconds=60)  # fmt: skip
+    finally:
+        await strict.aclose()
+    assert hub.requests == []
+
+
+async def _nothing(_: object) -> int:
+    return 0
