@@ -44,6 +44,7 @@ class SubscriptionPort(Protocol):
     async def save(self, sub: Subscription, *, if_next_attempt: datetime | None = None) -> bool: ...
     async def remove(self, sub_id: int) -> None: ...
     async def due(self, now: datetime, limit: int) -> list[Subscription]: ...
+    async def unused(self, limit: int) -> list[Subscription]: ...
     async def pushed_feeds(self, now: datetime) -> set[int]: ...
 
 
@@ -65,6 +66,10 @@ class TickReport:
     requests: int = 0
     failures: int = 0
     expired: int = 0
+
+    def plus(self, other: TickReport) -> TickReport:
+        return TickReport(self.requests + other.requests, self.failures + other.failures,
+                          self.expired + other.expired)  # fmt: skip
 
 
 class WebSubService:
@@ -93,12 +98,13 @@ class WebSubService:
         if sub is None:
             fresh = policy.new_subscription(feed_id, hub, topic, *_credentials(), now)
             await self._subs.add(fresh, now)
-        elif (sub.hub, sub.topic) != (hub, topic):
-            log.info("feed %s names another hub or topic: subscribing anew", feed_id)
+        elif (sub.hub, sub.topic) != (hub, topic) or sub.state is SubState.UNSUBSCRIBING:
+            log.info("feed %s: subscribing anew (another hub or topic, or wanted again)", feed_id)
             await self._subs.save(policy.retargeted(sub, hub, topic, *_credentials(), now))
 
     async def unsubscribe(self, feed_id: int) -> None:
-        """The feed is no longer polled for anyone: tell its hub at the next tick."""
+        """Tell the feed's hub we are done, at the next tick. (`tick` does this by itself
+        for every feed no chat uses any more.)"""
         await self.offer(feed_id, None, None)
 
     async def is_pushed(self, feed_id: int) -> bool:
@@ -109,22 +115,28 @@ class WebSubService:
 
     async def tick(self) -> TickReport:
         """Send the requests that are due (a batch per tick: never a storm), renew leases
-        near their end, and return lapsed ones to normal polling."""
+        near their end, return lapsed ones to normal polling, let go of unused feeds."""
         now = self._clock.now()
+        for unused in await self._subs.unused(self._batch):
+            log.info("feed %s is no longer polled for anyone: unsubscribing", unused.feed_id)
+            await self._subs.save(policy.unsubscribing(unused, now))
         report = TickReport()
         for sub in await self._subs.due(now, self._batch):
-            action = policy.due_action(sub, now)
-            if action is Action.EXPIRE:
-                log.warning("feed %s: hub lease lapsed, polling it normally again", sub.feed_id)
-                await self._subs.save(policy.lapsed(sub, now))
-                report = TickReport(report.requests, report.failures, report.expired + 1)
-            elif action is Action.DROP:
-                await self._subs.remove(sub.id)
-            elif action is not None:
-                ok = await self._send(sub, action.value, now)
-                report = TickReport(report.requests + 1, report.failures + (not ok),
-                                    report.expired)  # fmt: skip
+            report = report.plus(await self._step(sub, now))
         return report
+
+    async def _step(self, sub: Subscription, now: datetime) -> TickReport:
+        action = policy.due_action(sub, now)
+        if action is Action.EXPIRE:
+            log.warning("feed %s: hub lease lapsed, polling it normally again", sub.feed_id)
+            await self._subs.save(policy.lapsed(sub, now))
+            return TickReport(expired=1)
+        if action is Action.DROP:
+            await self._subs.remove(sub.id)
+        elif action is not None:
+            ok = await self._send(sub, action.value, now)
+            return TickReport(requests=1, failures=0 if ok else 1)
+        return TickReport()
 
     async def _send(self, sub: Subscription, mode: str, now: datetime) -> bool:
         """One request to the hub. Recorded as asked BEFORE it goes: many hubs verify

@@ -71,6 +71,18 @@ class WebSubStore:
         async with self.engine.connect() as conn:
             return [_subscription(r) for r in (await conn.execute(query)).mappings()]
 
+    async def unused(self, limit: int) -> list[Subscription]:
+        """Subscriptions of feeds nobody polls any more (not a default, in no active chat's
+        list): the same rule as `FeedStore.due_feeds`, so they are exactly the unpolled ones."""
+        used = select(t.chat_feeds.c.feed_id).join(t.chats).where(t.chats.c.active.is_(True))
+        query = _SELECT.where(
+            _S.state != SubState.UNSUBSCRIBING.value,
+            t.feeds.c.is_default.is_(False),
+            _S.feed_id.not_in(used),
+        ).limit(limit)
+        async with self.engine.connect() as conn:
+            return [_subscription(r) for r in (await conn.execute(query)).mappings()]
+
     async def pushed_feeds(self, now: datetime) -> set[int]:
         """Feeds a hub pushes now (verified, lease running)."""
         query = select(_S.feed_id).where(_S.state == SubState.LIVE.value, _S.lease_expires_at > now)

@@ -405,3 +405,23 @@ async def test_the_hub_client_refuses_a_private_hub_unless_allowed(hub: FakeHub)
 
 async def _nothing(_: object) -> int:
     return 0
+
+
+async def test_a_feed_no_chat_uses_any_more_is_unsubscribed_and_wanted_again_resubscribed(
+    world: World, bot: Bot, hub: FakeHub
+) -> None:
+    topic = await subscribed(world, bot, hub)
+    token = _token(hub, topic)
+    feed = await bot.subs.by_token(token)
+    assert world.app is not None and feed is not None
+    await world.app.store.sync_default_feeds([], world.clock.now())  # no chat polls "a" now
+    await bot.service.tick()
+    assert [r.mode for r in hub.requests] == ["subscribe", "unsubscribe"]
+    assert hub.subscribers == {} and await bot.subs.by_token(token) is None
+    await world.app.store.sync_default_feeds([(topic, "a")], world.clock.now())
+    await bot.service.offer(
+        feed.feed_id, hub.url, topic
+    )  # wanted again: its next poll offers the hub
+    world.clock.advance(seconds=START_SPREAD.total_seconds())
+    await bot.service.tick()
+    assert hub.subscriber(topic).verified and _token(hub, topic) != token
