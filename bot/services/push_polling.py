@@ -23,8 +23,9 @@ log = logging.getLogger(__name__)
 class PushedFeeds(Protocol):
     """What the reader asks of the WebSub service (`WebSubService`)."""
 
-    async def offer(self, feed_id: int, hub: str | None, topic: str | None) -> None: ...
-    async def is_pushed(self, feed_id: int) -> bool: ...
+    async def observe(
+        self, feed_id: int, hub: str | None, topic: str | None, *, modified: bool = True
+    ) -> bool: ...
 
 
 class PushAwareReader:
@@ -38,9 +39,9 @@ class PushAwareReader:
         if result.error is not None:
             return result
         try:
-            if not result.not_modified:  # a 304 says nothing about links: keep what we know
-                await self._websub.offer(feed.id, result.hub, result.topic)
-            pushed = await self._websub.is_pushed(feed.id)
+            pushed = await self._websub.observe(
+                feed.id, result.hub, result.topic, modified=not result.not_modified
+            )
         except Exception:  # WebSub is an extra: a failure here must not fail the poll
             log.exception("feed %s: WebSub bookkeeping failed", feed.id)
             return result

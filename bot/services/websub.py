@@ -45,6 +45,7 @@ class SubscriptionPort(Protocol):
     async def remove(self, sub_id: int) -> None: ...
     async def due(self, now: datetime, limit: int) -> list[Subscription]: ...
     async def unused(self, limit: int) -> list[Subscription]: ...
+    async def poll_soon(self, feed_id: int, now: datetime) -> None: ...
     async def pushed_feeds(self, now: datetime) -> set[int]: ...
 
 
@@ -86,21 +87,33 @@ class WebSubService:
         return f"{self._base}/websub/{sub.token}"
 
     async def offer(self, feed_id: int, hub: str | None, topic: str | None) -> None:
-        """After a successful poll: the hub and topic the feed names now (None: no hub).
-        A new hub is subscribed (spread over the start-up window); a changed one replaces
-        the old; a hub the feed no longer names is unsubscribed."""
+        """After a successful poll: the hub and topic the feed names now (None: no hub)."""
+        await self.observe(feed_id, hub, topic)
+
+    async def observe(
+        self, feed_id: int, hub: str | None, topic: str | None, *, modified: bool = True
+    ) -> bool:
+        """After a successful poll (one lookup): a new hub is subscribed (spread over the
+        start-up window), a changed one replaces the old, one the feed no longer names is
+        unsubscribed (a 304, `modified=False`, says nothing about links). True when a hub
+        pushes the feed now."""
         now = self._clock.now()
         sub = await self._subs.by_feed(feed_id)
+        if not modified:
+            return policy.is_live(sub, now)
         if hub is None or topic is None:
             if sub is not None and sub.state is not SubState.UNSUBSCRIBING:
                 await self._subs.save(policy.unsubscribing(sub, now))
-            return
+            return False
         if sub is None:
             fresh = policy.new_subscription(feed_id, hub, topic, *_credentials(), now)
             await self._subs.add(fresh, now)
         elif (sub.hub, sub.topic) != (hub, topic) or sub.state is SubState.UNSUBSCRIBING:
             log.info("feed %s: subscribing anew (another hub or topic, or wanted again)", feed_id)
             await self._subs.save(policy.retargeted(sub, hub, topic, *_credentials(), now))
+        else:
+            return policy.is_live(sub, now)
+        return False
 
     async def unsubscribe(self, feed_id: int) -> None:
         """Tell the feed's hub we are done, at the next tick. (`tick` does this by itself
@@ -130,6 +143,7 @@ class WebSubService:
         if action is Action.EXPIRE:
             log.warning("feed %s: hub lease lapsed, polling it normally again", sub.feed_id)
             await self._subs.save(policy.lapsed(sub, now))
+            await self._subs.poll_soon(sub.feed_id, now)
             return TickReport(expired=1)
         if action is Action.DROP:
             await self._subs.remove(sub.id)
@@ -169,6 +183,7 @@ class WebSubService:
         if mode == "denied":
             log.warning("feed %s: the hub denied the subscription", sub.feed_id)
             await self._subs.save(policy.denied(sub, now, reason))
+            await self._subs.poll_soon(sub.feed_id, now)
             return True
         if not policy.verification_matches(sub, mode, topic):
             return False

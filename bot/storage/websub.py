@@ -83,6 +83,13 @@ class WebSubStore:
         async with self.engine.connect() as conn:
             return [_subscription(r) for r in (await conn.execute(query)).mappings()]
 
+    async def poll_soon(self, feed_id: int, now: datetime) -> None:
+        """A feed that stopped being pushed is due now, not at its slow safety poll."""
+        f = t.feeds.c
+        query = update(t.feeds).where(f.id == feed_id, f.next_poll_at > now)
+        async with self.engine.begin() as conn:
+            await conn.execute(query.values(next_poll_at=now))
+
     async def pushed_feeds(self, now: datetime) -> set[int]:
         """Feeds a hub pushes now (verified, lease running)."""
         query = select(_S.feed_id).where(_S.state == SubState.LIVE.value, _S.lease_expires_at > now)

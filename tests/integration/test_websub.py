@@ -238,14 +238,16 @@ async def test_a_hub_that_goes_away_returns_the_feed_to_normal_polling(
     hub.lease_seconds = 3600
     topic = await subscribed(world, bot, hub)
     token = _token(hub, topic)
+    await poll(world, bot)  # pushed: the next poll is the safety poll, hours away
     await hub.stop()
-    world.clock.advance(minutes=55)
+    world.clock.advance(minutes=25)
     report = await bot.service.tick()
     assert report.failures == 1
     world.clock.advance(minutes=10)
     await bot.service.tick()
     sub = await bot.subs.by_token(token)
     assert sub is not None and sub.state is SubState.NEW and sub.last_error == "lease lapsed"
+    assert await next_poll_of(world, topic) == world.clock.now()  # due now, not in hours
     await poll(world, bot)
     assert await next_poll_of(world, topic) < world.clock.now() + timedelta(hours=1)  # type: ignore[operator]
     assert world.app is not None
