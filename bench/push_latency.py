@@ -1,17 +1,17 @@
-"""Push latency: a hub publishing real items → the article saved by the bot (target p50 ≤ 5 s,
-p99 ≤ 30 s on the loopback).
+"""Push latency: a hub publishing real items -> the article saved by the bot (target p50 <= 5 s,
+p99 <= 30 s on the loopback).
 
 Run: python bench/push_latency.py [--speed 3600] [--max-gap 1] [--limit N]. The real items
 of ../shared/data/stories-real and stories-real-2 (each outlet one feed) are replayed in
 `published` order onto a fake hub (tests/fakehub.py) on 127.0.0.1, which pushes each item,
-signed, to the bot's real callback (`callback_app` + `WebSubService` + `PushIngest` into
-the poller's save path, SQLite). The feeds are subscribed first through the real subscribe
-and verify exchange. Time is compressed (`speed` data seconds per wall second, and no wall gap
-longer than `max-gap` seconds), but each latency is real wall time: from the moment the item
-is published until the bot has committed the article (its stories, matches and outbox rows
-with it) and answered the hub. A chat watches "coronavirus", so alerts are planned too. The
-bot's clock follows the items' publishing times, so stories form as they did. The last
-printed line is JSON.
+signed, to the bot's real callback: `callback_app` + `WebSubService` + `PushIngest` into the
+poller's save path through `GroupedSaves`, on SQLite. The feeds are subscribed first through
+the real subscribe-and-verify exchange. Time is compressed (`speed` data seconds per wall
+second, and no wall gap longer than `max-gap` seconds), but each latency is real wall time:
+from the moment the item is published until the bot has committed the article (with its
+stories, matches and outbox rows) and answered the hub. A chat watches "coronavirus", so
+alerts are planned too. The bot's clock follows the items' publishing times, so stories form
+as they did. The last printed line is JSON.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from support import Item, RecordingNotifier, SettableClock, rss
 from bot.app import App, build_app
 from bot.core.websub import START_SPREAD
 from bot.services.ports import CommandContext
+from bot.services.push_saves import GroupedSaves
 from bot.services.websub import WebSubService
 from bot.settings import FeedConfig, Settings
 from bot.storage import tables as t
@@ -107,10 +108,9 @@ async def _with_hub(
 ) -> list[float]:  # fmt: skip
     port = _free_port()
     client = HubClient(allow_private=True)
-    service = WebSubService(
-        WebSubStore(app.store.engine), client, PushIngest(app.poller.save_pushed, clock), clock,
-        base_url=f"http://127.0.0.1:{port}", batch=100,
-    )  # fmt: skip
+    ingest = PushIngest(GroupedSaves(app.poller.save_pushed), clock)
+    service = WebSubService(WebSubStore(app.store.engine), client, ingest, clock,
+                            base_url=f"http://127.0.0.1:{port}", batch=100)  # fmt: skip
     served = await serve(callback_app(service), "127.0.0.1", port)
     try:
         await _subscribe_all(app, service, hub, clock)

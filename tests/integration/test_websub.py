@@ -24,6 +24,7 @@ from world import MEETING_A, MEETING_B, World, ask
 from bot.core.websub import START_SPREAD, SubState
 from bot.services.polling import Poller
 from bot.services.push_polling import PushAwareReader
+from bot.services.push_saves import GroupedSaves
 from bot.services.websub import WebSubService
 from bot.storage import tables as t
 from bot.storage.websub import WebSubStore
@@ -71,7 +72,7 @@ async def start_bot(world: World) -> Bot:
         assert poller is not None
         return await poller.save_pushed(articles)  # type: ignore[arg-type]
 
-    ingest = PushIngest(save, world.clock, max_bytes=MAX_BYTES)
+    ingest = PushIngest(GroupedSaves(save), world.clock, max_bytes=MAX_BYTES)
     service = WebSubService(subs, client, ingest, world.clock, base_url=f"http://127.0.0.1:{port}")
     reader = PushAwareReader(app.reader, service, safety_interval=SAFETY)
     poller = Poller(app.store, reader, app.rules, world.clock, window=timedelta(hours=72),
