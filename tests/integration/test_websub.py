@@ -428,3 +428,20 @@ async def test_a_feed_no_chat_uses_any_more_is_unsubscribed_and_wanted_again_res
     world.clock.advance(seconds=START_SPREAD.total_seconds())
     await bot.service.tick()
     assert hub.subscriber(topic).verified and _token(hub, topic) != token
+
+
+async def test_a_hub_refusing_the_request_is_asked_again_after_a_backoff(
+    world: World, bot: Bot, hub: FakeHub
+) -> None:
+    topic = publish_with_hub(world, hub)
+    await poll(world, bot)
+    hub.answer = 503
+    world.clock.advance(seconds=START_SPREAD.total_seconds())
+    assert (await bot.service.tick()).failures == 1
+    assert await bot.service.pushed_feeds() == set() and hub.subscribers == {}
+    hub.answer = 202
+    world.clock.advance(minutes=4)
+    assert (await bot.service.tick()).requests == 0  # backing off: five minutes first
+    world.clock.advance(minutes=1)
+    await bot.service.tick()
+    assert hub.subscriber(topic).verified and len(await bot.service.pushed_feeds()) == 1
