@@ -115,6 +115,13 @@ class Settings(BaseSettings):
     max_opml_feeds: int = Field(default=200, ge=1, le=10_000)
     # Prometheus metrics at /metrics and a health check at /healthz on this port (off: unset).
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # --- WebSub push (on only when the bot has a public URL hubs can reach) ---------------
+    # e.g. https://bot.example.org: hubs call <public_base_url>/websub/<token> back.
+    public_base_url: str | None = None
+    # The callback listener's port (behind the public URL's reverse proxy, if any).
+    websub_port: int = Field(default=8090, ge=1, le=65535)
+    # A feed its hub pushes is still polled this often: the safety net for a failing hub.
+    push_poll_hours: float = Field(default=3, gt=0, le=24 * 7)
     # --- a cluster (`storywatch run --role ...`, PostgreSQL and storywatch[cluster]) ---------
     # Feeds per fetch job: a job costs the queue about 8 ms, so never one job per feed.
     cluster_fetch_batch: int = Field(default=200, ge=1, le=10_000)
@@ -143,6 +150,13 @@ class Settings(BaseSettings):
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
         return level
 
+    @field_validator("public_base_url")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.lower().startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/") if value else None
+
     @field_validator("cluster_plan_seconds")
     @classmethod
     def _divides_a_minute(cls, value: int) -> int:
@@ -169,6 +183,10 @@ class Settings(BaseSettings):
         if path is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
+
+    def pushes(self) -> bool:
+        """WebSub is on: hubs can reach the bot at its public URL."""
+        return bool(self.public_base_url)
 
     def slack_oauth(self) -> bool:
         """Slack for many workspaces: client id and secret are both set."""

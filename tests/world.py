@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from typing import Any
 
 from feedserver import FeedServer
 from support import Item, RecordingNotifier, SettableClock, rss
@@ -69,9 +70,12 @@ class World:
         for name in ("a", "b", "c"):
             server.set(f"/{name}.xml", rss(f"Outlet {name.upper()}", []))
 
-    async def start(self) -> App:
+    async def start(self, **overrides: Any) -> App:
+        """The bot on this world's feeds; `overrides`: settings beyond the defaults."""
         feeds = [FeedConfig(url=self.server.url(f"/{n}.xml"), name=n) for n in "abc"]
-        settings = Settings(database_url=self.database_url, allow_private_feeds=True, feeds=feeds)
+        settings = Settings(
+            database_url=self.database_url, allow_private_feeds=True, feeds=feeds, **overrides
+        )
         console = (io.StringIO(), io.StringIO())
         self.app = await build_app(
             settings, clock=self.clock, console=console, notifiers={"console": self.notifier}

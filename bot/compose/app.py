@@ -19,6 +19,7 @@ from bot.services.outbound.delivery import Deliverer
 from bot.services.outbound.digests import DigestService
 from bot.services.poll.polling import Poller
 from bot.services.poll.rulebook import RuleBook
+from bot.services.poll.websub import WebSubService
 from bot.services.ports import Clock, Notifier, Runtime
 from bot.settings import Settings
 from bot.storage.store import SqlStore
@@ -40,6 +41,7 @@ class App:
     digests: DigestService
     commands: CommandService
     runtimes: dict[str, Runtime]
+    websub: WebSubService | None = None  # WebSub push, when public_base_url is set
 
     @property
     def settings(self) -> Settings:
@@ -85,7 +87,7 @@ async def build_app(
     `notifiers` replace a platform's own (a test's recording notifier)."""
     kit = await open_kit(settings, clock or SystemClock(), "all", console)
     await kit.store.sync_default_feeds([(f.url, f.name) for f in settings.feeds], kit.clock.now())
-    reader, rules, polls = await poll_part(kit)
+    reader, rules, polls, websub = await poll_part(kit)
     shared, deliver, digest = deliver_part(kit, notifiers)
     service, runtimes = chat_part(kit, shared)
     stale = max(60.0, 10 * settings.delivery_interval_seconds)
@@ -99,4 +101,4 @@ async def build_app(
         stories=lambda: len(polls.stories),
         stale_after=stale,
     )
-    return App(kit, reader, rules, polls, deliver, digest, service, runtimes)
+    return App(kit, reader, rules, polls, deliver, digest, service, runtimes, websub)

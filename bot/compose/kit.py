@@ -3,7 +3,7 @@ parts that more than one role runs: polling in-process, delivery with digests, t
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO, cast
 
@@ -18,6 +18,8 @@ from bot.compose.parts import (
 )
 from bot.compose.platforms import CONSOLE, PLATFORMS, Parts, runtimes, senders
 from bot.compose.process import Process
+from bot.compose.push import push_aware, push_service, take_pushes
+from bot.core.models import Article
 from bot.feeds.reader import HttpFeedReader
 from bot.metrics.metered import Heartbeat, MeteredNotifier, MeteredStore, metered_job
 from bot.metrics.registry import Metrics
@@ -27,7 +29,9 @@ from bot.services.outbound.delivery import Deliverer
 from bot.services.outbound.digests import DigestService
 from bot.services.poll.polling import Poller
 from bot.services.poll.ports import PollingPort
+from bot.services.poll.push_saves import GroupedSaves
 from bot.services.poll.rulebook import RuleBook
+from bot.services.poll.websub import WebSubService
 from bot.services.ports import Clock, Notifier, Runtime, Sender
 from bot.settings import Settings
 from bot.storage.store import SqlStore
@@ -74,14 +78,27 @@ async def open_kit(
     return Kit(settings, clock, store, process, console)
 
 
-async def poll_part(kit: Kit) -> tuple[HttpFeedReader, RuleBook, Poller]:
-    """Fetch, story assignment and alert planning in this process (role `all`)."""
+async def poll_part(
+    kit: Kit,
+) -> tuple[HttpFeedReader, RuleBook, Poller, WebSubService | None]:
+    """Fetch, story assignment and alert planning in this process (role `all`), and the
+    pushes of WebSub hubs saved as polls are, when push is on."""
     reader = feed_reader(kit.settings)
     kit.process.closers.append(reader.aclose)
     rules = await rule_book(kit.store)
-    polls = await poller(kit.settings, cast(PollingPort, kit.metered()), reader, rules, kit.clock)
-    kit.loop("poll", polls.poll_once, kit.settings.poll_tick_seconds, at_start=True)
-    return reader, rules, polls
+    built: list[Poller] = []  # the pushes' sink needs the poller, the poller their reader
+
+    async def save(articles: Sequence[Article]) -> int:
+        return await built[0].save_pushed(articles)
+
+    websub = push_service(kit, GroupedSaves(save))
+    polled = push_aware(kit.settings, reader, websub)
+    store = cast(PollingPort, kit.metered())
+    built.append(await poller(kit.settings, store, polled, rules, kit.clock))
+    kit.loop("poll", built[0].poll_once, kit.settings.poll_tick_seconds, at_start=True)
+    if websub is not None:
+        take_pushes(kit, websub)
+    return reader, rules, built[0], websub
 
 
 def deliver_part(

@@ -24,7 +24,7 @@ from bot.services.poll.polling import Poller
 from bot.services.poll.ports import PollingPort, StoryStagePort
 from bot.services.poll.rulebook import RuleBook
 from bot.services.poll.story_stage import StoryStage
-from bot.services.ports import Clock, Notifier
+from bot.services.ports import Clock, FeedReader, Notifier
 from bot.settings import Settings
 from bot.storage.digest_now import SqlExtraDigests
 from bot.storage.feed_lists import SqlFeedLists
@@ -64,7 +64,7 @@ async def rule_book(store: SqlStore) -> RuleBook:
 
 
 async def poller(
-    settings: Settings, store: PollingPort, reader: HttpFeedReader, rules: RuleBook, clock: Clock
+    settings: Settings, store: PollingPort, reader: FeedReader, rules: RuleBook, clock: Clock
 ) -> Poller:
     """The in-process poller, with its story index rebuilt from the stored window."""
     # A lease of one tick: a bot restarted after a crash polls again within one tick.
@@ -100,7 +100,7 @@ async def story_stage(
 
 
 def fetch_stage(
-    settings: Settings, store: SqlStore, reader: HttpFeedReader, clock: Clock
+    settings: Settings, store: SqlStore, reader: FeedReader, clock: Clock
 ) -> FetchStage:
     lease = timedelta(seconds=settings.cluster_fetch_lease_seconds)
     return FetchStage(store, reader, clock, lease=lease, concurrency=settings.poll_concurrency)

@@ -26,6 +26,7 @@ from bot.compose.kit import Kit, chat_part, deliver_part, open_kit
 from bot.compose.ops import endpoint, inbox_gauges
 from bot.compose.parts import feed_reader, fetch_stage, rule_book, story_stage
 from bot.compose.process import Process
+from bot.compose.push import inbox_sink, push_aware, push_service, take_pushes
 from bot.services.ports import Clock
 from bot.settings import Settings
 
@@ -51,7 +52,9 @@ async def fetch_role(kit: Kit) -> Sizes:
     queue = await _queue(kit, FETCH_QUEUE, kit.settings.cluster_fetch_jobs)
     reader = feed_reader(kit.settings)
     kit.process.closers.append(reader.aclose)
-    register_fetch(queue, fetch_stage(kit.settings, kit.store, reader, kit.clock))
+    websub = push_service(kit, inbox_sink(kit))  # offers hubs, slows pushed feeds' polls
+    polled = push_aware(kit.settings, reader, websub)
+    register_fetch(queue, fetch_stage(kit.settings, kit.store, polled, kit.clock))
     return lambda: 0
 
 
@@ -100,7 +103,11 @@ async def deliver_role(kit: Kit) -> Sizes:
 
 
 async def chat_role(kit: Kit) -> Sizes:
+    """The commands, and the hubs' callbacks (the role that listens): pushes to the inbox."""
     chat_part(kit)
+    websub = push_service(kit, inbox_sink(kit))
+    if websub is not None:
+        take_pushes(kit, websub)
     return lambda: 0
 
 

@@ -45,6 +45,8 @@ class ParsedFeed:
     title: str | None
     articles: tuple[Article, ...]
     ttl_minutes: int | None = None
+    hub: str | None = None  # WebSub: <link rel="hub"> (Atom, or atom:link in RSS)
+    self_url: str | None = None  # WebSub: <link rel="self">, the topic to subscribe to
 
 
 def parse_feed(
@@ -84,7 +86,7 @@ def parse_feed(
     articles = _unique(to_article(e, feed_url, feed_id, source, now) for e in entries)
     if max_items is not None and len(articles) > max_items:
         articles = sorted(articles, key=lambda a: a.published, reverse=True)[:max_items]
-    return ParsedFeed(title, tuple(articles), _ttl(feed))
+    return ParsedFeed(title, tuple(articles), _ttl(feed), *_websub_links(feed))
 
 
 def _run_feedparser(body: bytes, feed_url: str, content_type: str | None) -> Any:
@@ -118,6 +120,16 @@ def _ttl(feed: Mapping[str, Any]) -> int | None:
     except ValueError:
         return None
     return ttl if ttl > 0 else None
+
+
+def _websub_links(feed: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The feed's first rel="hub" and rel="self" links (http/https only)."""
+    found: dict[str, str] = {}
+    for link in feed.get("links") or ():
+        rel, href = str(link.get("rel") or ""), str(link.get("href") or "").strip()
+        if rel in ("hub", "self") and _is_web_url(href):
+            found.setdefault(rel, href)
+    return found.get("hub"), found.get("self")
 
 
 def _unique(articles: Iterator[Article | None]) -> list[Article]:

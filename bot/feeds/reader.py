@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -22,6 +22,7 @@ from bot.feeds.fetcher import (
     gunzip_capped,
     size_label,
 )
+from bot.feeds.links import websub_links
 from bot.feeds.parser import FeedError, ParsedFeed, parse_feed
 from bot.feeds.parsing import ParsePool, ParseRequest
 from bot.services.ports import FeedReadResult, FeedRef
@@ -99,7 +100,7 @@ class HttpFeedReader:
         except Exception as exc:  # a bug must not stop the other feeds' polls
             log.exception("unexpected error reading feed %s", feed.url)
             return self._failure(feed, now, f"unexpected error: {type(exc).__name__}", None)
-        return self._success(feed, now, fetched, parsed)
+        return with_websub(self._success(feed, now, fetched, parsed), fetched, parsed)
 
     async def _parse(self, fetched: FetchResult, feed: FeedRef, now: datetime) -> ParsedFeed:
         """In the worker processes when there are some, else in a thread."""
@@ -150,6 +151,12 @@ class HttpFeedReader:
             last_modified=feed.last_modified,
             error=error,
         )
+
+
+def with_websub(result: FeedReadResult, fetched: FetchResult, parsed: ParsedFeed) -> FeedReadResult:
+    """`result` with the hub and topic the response names (WebSub discovery)."""
+    hub, topic = websub_links(fetched.headers, fetched.url, parsed.hub, parsed.self_url)
+    return replace(result, hub=hub, topic=topic) if hub else result
 
 
 async def parse_in_thread(

@@ -111,6 +111,22 @@ def _refuse_private_literal(url: str) -> None:
         raise Refused(f"refused: {host} is a {problem} address")
 
 
+def vetted_connector(*, allow_private: bool, limit: int) -> aiohttp.TCPConnector:
+    """A connection pool whose every connection is vetted as above (the WebSub hub client
+    posts to hubs a feed named: the same rules as fetching that feed)."""
+    return aiohttp.TCPConnector(
+        limit=limit,
+        resolver=_VettedResolver(allow_private=allow_private),
+        socket_factory=_vetted_socket_factory(allow_private),
+        keepalive_timeout=5.0,
+    )
+
+
+def refuse_private_literal(url: str) -> None:
+    """Raise Refused for a URL whose host is a non-public IP literal."""
+    _refuse_private_literal(url)
+
+
 class AiohttpTransport:
     """The real transport: one aiohttp session with a vetted connection pool."""
 

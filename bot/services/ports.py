@@ -64,6 +64,8 @@ class FeedReadResult:
     last_modified: str | None = None
     not_modified: bool = False
     error: str | None = None
+    hub: str | None = None  # WebSub: the hub the feed names (Link header first, then the feed)
+    topic: str | None = None  # WebSub: the feed's own ("self") URL, to subscribe to
 
 
 class FeedReader(Protocol):

@@ -23,6 +23,7 @@ class FeedInfo:
     error_count: int
     last_error: str | None
     last_ok_at: datetime | None
+    pushed: bool = False  # a WebSub hub pushes it (verified, lease running)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -23,7 +23,17 @@ def _feed_info(row: RowMapping) -> FeedInfo:
         row["error_count"],
         row["last_error"],
         row["last_ok_at"],
+        bool(row.get("pushed")),
     )
+
+
+# A feed its WebSub hub pushes (the tick turns a lapsed lease back to "new").
+_PUSHED = (
+    exists()
+    .where(t.websub_subscriptions.c.feed_id == t.feeds.c.id)
+    .where(t.websub_subscriptions.c.state == "live")
+    .label("pushed")
+)
 
 
 # A poll lease: a worker claims due feeds for this long and renews the claim while it works,
@@ -180,7 +190,7 @@ class FeedStore:
     async def chat_feeds(self, chat_id: int) -> list[FeedInfo]:
         own = select(t.chat_feeds.c.feed_id).where(t.chat_feeds.c.chat_id == chat_id)
         query = (
-            select(t.feeds)
+            select(t.feeds, _PUSHED)
             .where(or_(t.feeds.c.is_default.is_(True), t.feeds.c.id.in_(own)))
             .order_by(t.feeds.c.id)
         )

@@ -198,3 +198,23 @@ rules_version = Table(
     "rules_version", metadata, Column("id", Integer, primary_key=True),
     Column("version", BigInteger, nullable=False),
 )  # fmt: skip
+
+# --- WebSub (migration 0007): a feed's subscription at its hub; idle without a public URL --
+websub_subscriptions = Table(
+    "websub_subscriptions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("feed_id", Id, ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("hub", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("token", String(64), nullable=False, unique=True),  # the callback URL's last part
+    Column("secret", String(128), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("asked", String(16)),
+    Column("next_attempt_at", UTCDateTime, nullable=False, index=True),
+    Column("lease_expires_at", UTCDateTime),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("algorithm", String(16)),
+    Column("created_at", UTCDateTime, nullable=False),
+)

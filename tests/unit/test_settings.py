@@ -63,3 +63,17 @@ def test_an_unknown_key_in_the_config_is_refused(
     monkeypatch.setenv("STORYWATCH_CONFIG", str(config))
     with pytest.raises(SettingsError, match="pol_interval_minutes"):
         load_settings()
+
+
+def test_push_is_off_without_a_public_url_and_on_with_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = load_settings()
+    assert not settings.pushes() and settings.websub_port == 8090
+    assert settings.push_poll_hours == 3
+    monkeypatch.setenv("STORYWATCH_PUBLIC_BASE_URL", "https://bot.example.org/")
+    settings = load_settings()
+    assert settings.pushes() and settings.public_base_url == "https://bot.example.org"
+    monkeypatch.setenv("STORYWATCH_PUBLIC_BASE_URL", "bot.example.org")
+    with pytest.raises(SettingsError, match="public_base_url"):
+        load_settings()

@@ -117,7 +117,7 @@ def status(
         f"Rules: {len(rules)} — "
         + (", ".join(r.query for r in rules[:5]) or "none")
         + _more(len(rules) - 5, "/watchlist"),
-        f"Feeds: {len(items)}, {len(broken)} with errors",
+        f"Feeds: {len(items)}, {len(broken)} with errors" + _pushed(items),
         *(f"  ! {f.title or f.url}: {f.last_error}" for f in broken[:5]),
         *([f"  …{_more(len(broken) - 5, '/feeds')}"] if len(broken) > 5 else []),
         f"Last alert: {_when(state.last_alert_at)}",
@@ -126,6 +126,18 @@ def status(
     if state.pending or state.held:
         lines.append(f"Waiting to be sent: {state.pending}; held: {state.held}")
     return "\n".join(lines)
+
+
+def _pushed(items: Sequence[FeedInfo]) -> str:
+    """Which feeds a WebSub hub pushes (they arrive in seconds; the rest wait for a poll)."""
+    pushed = [f.title or f.url for f in items if f.pushed]
+    if not pushed:
+        return ""
+    return (
+        f"; {len(pushed)} pushed by hub: "
+        + ", ".join(pushed[:5])
+        + _more(len(pushed) - 5, "/feeds")
+    )
 
 
 def _more(hidden: int, command: str) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.core.models import Article
 from bot.core.stories import StoryIndex, StoryModels
 from bot.services.poll.leases import HeldClaims
 from bot.services.poll.planning import StoryPlanner
@@ -75,6 +76,9 @@ class Poller:
         # Claims are tied to this instance: a restarted bot is a new worker.
         self.worker = uuid.uuid4().hex
         self.planner = StoryPlanner(store, rules, window=window, models=models)
+        # One plan-and-save at a time: a pushed body (WebSub) and a poll of the same feed
+        # planned at once would both find an item unseen and alert it twice.
+        self._saving = asyncio.Lock()
 
     @property
     def stories(self) -> StoryIndex:
@@ -142,17 +146,27 @@ class Poller:
         """Fetch and parse `feeds`, at most `concurrency` at once."""
         return await read_feeds(self._reader, feeds, self._clock, self._concurrency)
 
-    async def _save_group(self, results: list[FeedReadResult]) -> PollReport:
+    async def save_pushed(self, articles: Sequence[Article]) -> int:
+        """Articles a hub pushed, planned and saved as a poll's are (no feed state changes:
+        the feed's next poll stays as it was). Returns how many were new."""
+        report = await self._save_group([], list(articles))
+        return report.articles
+
+    async def _save_group(
+        self, results: list[FeedReadResult], pushed: Sequence[Article] = ()
+    ) -> PollReport:
         """Plan and save some feeds' results in one transaction of bounded size, so a big
         ingest never holds the database's write lock for long."""
-        now = self._clock.now()
-        batch = PollBatch(feed_results=results)
-        await self.planner.plan([a for r in results for a in r.articles], batch, now)
-        try:
-            await self._store.save_poll(batch, now)
-        except Exception:
-            await self.restore()  # the index saw articles that were not stored: forget them
-            raise
+        async with self._saving:
+            now = self._clock.now()
+            batch = PollBatch(feed_results=results)
+            articles = [a for r in results for a in r.articles] + list(pushed)
+            await self.planner.plan(articles, batch, now)
+            try:
+                await self._store.save_poll(batch, now)
+            except Exception:
+                await self.restore()  # the index saw articles that were not stored: forget them
+                raise
         return PollReport(0, 0, len(batch.articles), len(batch.messages))
 
 

@@ -1,0 +1,1 @@
+"""WebSub adapter: the hub client, the callback endpoint, and the push ingest path."""
