@@ -144,6 +144,7 @@ class FeedRef:
     etag: str | None = None
     last_modified: str | None = None
     error_count: int = 0
+    pace: str | None = None  # the feed's publishing-rate state (JSON), when polling is paced
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +165,7 @@ class FeedReadResult:
     last_modified: str | None = None
     not_modified: bool = False
     error: str | None = None
+    pace: str | None = None  # the feed's new rate state; None keeps the stored one
 
 
 class FeedReader(Protocol):
