@@ -1,0 +1,182 @@
+"""Publish→seen latency and requests per feed per day on real publishing histories; JSON last.
+
+Each outlet of ../shared/data/stories-real*/articles.jsonl is one feed (bench/freshfarm.py,
+a separate process on 127.0.0.1) whose items appear at their real `published` times. The
+shipped poller, reader, store (SQLite) and pacer poll them on a driven clock that jumps to
+the next due poll, so 51 hours take a minute or two. Modes:
+  fixed  today's 10-minute interval;
+  paced  `Pacer` (bot/core/pacing.py) with the default limits, recalibrated every 5 minutes
+         of bot time from the stored states (`services.pacing.recalibrate`), as wired;
+  push   WebSub on the loopback, from bench/push_latency.py's `push_latencies` when that
+         module exists (else null).
+Latency is from an item's `published` to the `fetched_at` of its stored row (the poll that
+saw it; its alert is planned in that same transaction). The first 12 hours are warm-up for
+every mode: items published and requests made in them are not counted. `--phase M` starts
+the bot M minutes after the hour (fixed polling at :00 favours outlets publishing on the hour).
+
+Usage: python bench/freshness.py [--phase MINUTES] [--datasets stories-real,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from feedfarm import free_port
+from freshfarm import outlets, published, request_counts, set_clock, start_freshfarm
+from sqlalchemy import func, select
+
+from bot.core.pacing import PaceLimits, Pacer
+from bot.feeds.reader import HttpFeedReader
+from bot.services.pacing import recalibrate
+from bot.services.polling import Poller
+from bot.services.rulebook import RuleBook
+from bot.storage import tables as t
+from bot.storage.store import SqlStore
+from bot.story_models import load_models
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATASETS = ("stories-real", "stories-real-2")
+WARMUP = timedelta(hours=12)
+RECALIBRATE = timedelta(minutes=5)
+BASE = timedelta(minutes=10)
+
+
+class Clock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
+class Replay:
+    """One mode over one dataset: a fresh database, the shipped poller, the farm's feeds."""
+
+    def __init__(self, port: int, start: datetime, end: datetime, pacer: Pacer | None) -> None:
+        self.port, self.start, self.end, self.pacer = port, start, end, pacer
+        self.clock = Clock(start)
+
+    async def run(self, feeds: int, folder: Path) -> list[float]:
+        """Poll until the history ends; the latencies of the items published after warm-up."""
+        store = await SqlStore.open(f"sqlite+aiosqlite:///{folder / 'fresh.db'}")
+        urls = [(f"http://127.0.0.1:{self.port}/feed/{n}.xml", f"feed {n}") for n in range(feeds)]
+        await store.sync_default_feeds(urls, self.start)
+        reader = HttpFeedReader(allow_private=True, interval=BASE, pacer=self.pacer)
+        poller = Poller(store, reader, RuleBook(store), self.clock, window=timedelta(hours=72),
+                        models=load_models())  # fmt: skip
+        try:
+            await self._drive(store, poller)
+            return await _latencies(store, self.start + WARMUP)
+        finally:
+            await reader.aclose()
+            await store.close()
+
+    async def _drive(self, store: SqlStore, poller: Poller) -> None:
+        calibrated: datetime | None = None
+        while (due := await _next_due(store)) <= self.end:
+            self.clock.at = max(due, self.clock.at)
+            set_clock(self.port, self.clock.at)
+            if self.pacer and (calibrated is None or self.clock.at - calibrated >= RECALIBRATE):
+                await recalibrate(store, self.pacer)
+                calibrated = self.clock.at
+            await poller.poll_once()
+
+
+async def _next_due(store: SqlStore) -> datetime:
+    async with store.engine.connect() as conn:
+        due = await conn.scalar(select(func.min(t.feeds.c.next_poll_at)))
+    assert isinstance(due, datetime)
+    return due
+
+
+async def _latencies(store: SqlStore, since: datetime) -> list[float]:
+    query = select(t.articles.c.published, t.articles.c.fetched_at)
+    async with store.engine.connect() as conn:
+        rows = (await conn.execute(query.where(t.articles.c.published >= since))).all()
+    return [(seen - when).total_seconds() for when, seen in rows]
+
+
+def figures(latencies: list[float] | None, requests: float | None) -> dict[str, Any] | None:
+    """p50/p90/p99 seconds (nearest rank) and requests per feed per day."""
+    if latencies is None:
+        return None
+    ranked = sorted(latencies)
+
+    def rank(q: float) -> float:
+        return round(ranked[min(len(ranked) - 1, int(q * len(ranked)))], 1)
+
+    mean = round(statistics.fmean(ranked), 1)
+    return {"items": len(ranked), "p50": rank(0.5), "p90": rank(0.9), "p99": rank(0.99),
+            "mean": mean, "requests_per_feed_day": requests}  # fmt: skip
+
+
+async def dataset(name: str, phase: timedelta) -> dict[str, Any]:
+    articles = SHARED / name / "articles.jsonl"
+    histories = outlets(articles)
+    times = [published(r) for rows in histories.values() for r in rows]
+    start = min(times).replace(minute=0, second=0) + phase
+    end = max(times) + PaceLimits().ceiling  # every item is seen, in every mode
+    days = (end - start - WARMUP).total_seconds() / 86400
+    modes: dict[str, Any] = {}
+    for mode in ("fixed", "paced"):
+        port = free_port()
+        farm = start_freshfarm(articles, port)
+        try:
+            pacer = Pacer(PaceLimits(base=BASE)) if mode == "paced" else None
+            with tempfile.TemporaryDirectory() as folder:
+                late = await Replay(port, start, end, pacer).run(len(histories), Path(folder))
+            counts = request_counts(port, start + WARMUP)
+        finally:
+            farm.terminate()
+            farm.wait()
+        modes[mode] = figures(late, round(sum(counts) / len(counts) / days, 1))
+    modes["push"] = await _push(histories, start + WARMUP)
+    return modes
+
+
+async def _push(histories: dict[str, list[dict[str, str]]], since: datetime) -> Any:
+    """WebSub push latencies from bench/push_latency.py, when that module exists. Its
+    contract: push_latencies({outlet: [published, ...]}, since) -> seconds per item
+    published from `since` on; requests per feed per day are not counted for push."""
+    try:
+        from push_latency import push_latencies  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    times = {name: [published(r) for r in rows] for name, rows in histories.items()}
+    return figures(await push_latencies(times, since), None)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--phase", type=float, default=0.0, help="minutes after the hour")
+    parser.add_argument("--datasets", default=",".join(DATASETS))
+    args = parser.parse_args()
+    names = [n for n in args.datasets.split(",") if (SHARED / n / "articles.jsonl").is_file()]
+    if not names:
+        print(json.dumps({"skipped": f"no stories-real data under {SHARED}"}))
+        return
+    result: dict[str, Any] = {"warmup_hours": WARMUP.total_seconds() / 3600,
+                              "phase_minutes": args.phase}  # fmt: skip
+    for name in names:
+        result[name] = modes = asyncio.run(dataset(name, timedelta(minutes=args.phase)))
+        _print_rows(name, modes)
+    print(json.dumps(result))
+
+
+def _print_rows(name: str, modes: dict[str, Any]) -> None:
+    for mode, row in modes.items():
+        print(f"{name:15} {mode:6} {row}")
+    fixed, paced = modes["fixed"], modes["paced"]
+    modes["paced_over_fixed_p50"] = round(paced["p50"] / fixed["p50"], 3)
+    print(f"{name:15} paced/fixed p50 {modes['paced_over_fixed_p50']}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
