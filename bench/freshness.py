@@ -32,7 +32,7 @@ from feedfarm import free_port
 from freshfarm import outlets, published, request_counts, set_clock, start_freshfarm
 from sqlalchemy import func, select
 
-from bot.core.pacing import PaceLimits, Pacer
+from bot.core.pacing import DEFAULT_EXPONENT, PaceLimits, Pacer
 from bot.feeds.reader import HttpFeedReader
 from bot.services.pacing import recalibrate
 from bot.services.polling import Poller
@@ -117,28 +117,34 @@ def figures(latencies: list[float] | None, requests: float | None) -> dict[str, 
             "mean": mean, "requests_per_feed_day": requests}  # fmt: skip
 
 
-async def dataset(name: str, phase: timedelta) -> dict[str, Any]:
+async def dataset(name: str, phase: timedelta, exponent: float) -> dict[str, Any]:
+    """Each mode's figures on one dataset, from the same start (the hour, plus `phase`)."""
     articles = SHARED / name / "articles.jsonl"
     histories = outlets(articles)
     times = [published(r) for rows in histories.values() for r in rows]
     start = min(times).replace(minute=0, second=0) + phase
     end = max(times) + PaceLimits().ceiling  # every item is seen, in every mode
-    days = (end - start - WARMUP).total_seconds() / 86400
+    pacers = {"fixed": None, "paced": Pacer(PaceLimits(base=BASE), exponent=exponent)}
     modes: dict[str, Any] = {}
-    for mode in ("fixed", "paced"):
-        port = free_port()
-        farm = start_freshfarm(articles, port)
-        try:
-            pacer = Pacer(PaceLimits(base=BASE)) if mode == "paced" else None
-            with tempfile.TemporaryDirectory() as folder:
-                late = await Replay(port, start, end, pacer).run(len(histories), Path(folder))
-            counts = request_counts(port, start + WARMUP)
-        finally:
-            farm.terminate()
-            farm.wait()
-        modes[mode] = figures(late, round(sum(counts) / len(counts) / days, 1))
+    for mode, pacer in pacers.items():
+        modes[mode] = await _mode(articles, len(histories), Replay(0, start, end, pacer))
     modes["push"] = await _push(histories, start + WARMUP)
     return modes
+
+
+async def _mode(articles: Path, feeds: int, replay: Replay) -> dict[str, Any] | None:
+    """One mode on a farm of its own (request counts are the farm's)."""
+    replay.port = port = free_port()
+    farm = start_freshfarm(articles, port)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            late = await replay.run(feeds, Path(folder))
+        counts = request_counts(port, replay.start + WARMUP)
+    finally:
+        farm.terminate()
+        farm.wait()
+    days = (replay.end - replay.start - WARMUP).total_seconds() / 86400
+    return figures(late, round(sum(counts) / len(counts) / days, 1))
 
 
 async def _push(histories: dict[str, list[dict[str, str]]], since: datetime) -> Any:
@@ -157,15 +163,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--phase", type=float, default=0.0, help="minutes after the hour")
     parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--exponent", type=float, default=DEFAULT_EXPONENT,
+                        help="the pacer's allocation exponent (0.5: least mean delay)")  # fmt: skip
     args = parser.parse_args()
     names = [n for n in args.datasets.split(",") if (SHARED / n / "articles.jsonl").is_file()]
     if not names:
         print(json.dumps({"skipped": f"no stories-real data under {SHARED}"}))
         return
     result: dict[str, Any] = {"warmup_hours": WARMUP.total_seconds() / 3600,
-                              "phase_minutes": args.phase}  # fmt: skip
+                              "phase_minutes": args.phase, "exponent": args.exponent}  # fmt: skip
     for name in names:
-        result[name] = modes = asyncio.run(dataset(name, timedelta(minutes=args.phase)))
+        modes = asyncio.run(dataset(name, timedelta(minutes=args.phase), args.exponent))
+        result[name] = modes
         _print_rows(name, modes)
     print(json.dumps(result))
 
