@@ -64,10 +64,25 @@ async def poll_for(store: SqlStore, outlets: Outlets, clock: SettableClock, hour
             clock.advance(minutes=1)
 
 
-async def stored(store: SqlStore) -> dict[str, tuple[datetime, PaceState]]:
+Rows = dict[str, tuple[datetime, PaceState]]  # feed title: (next poll, rate state)
+
+
+async def stored(store: SqlStore) -> Rows:
     async with store.engine.connect() as conn:
         rows = (await conn.execute(t.feeds.select())).mappings().all()
     return {r["title"]: (r["next_poll_at"], PaceState.from_json(r["pace"])) for r in rows}
+
+
+async def first_run(url: str, server: FeedServer, outlets: Outlets, clock: SettableClock) -> Rows:
+    """Four hours of polling by a bot on a fresh database; the feed rows it left."""
+    store = await SqlStore.open(url)
+    try:
+        feeds = [(server.url("/busy.xml"), "Busy"), (server.url("/quiet.xml"), "Quiet")]
+        await store.sync_default_feeds(feeds, T0)
+        await poll_for(store, outlets, clock, hours=4)
+        return await stored(store)
+    finally:
+        await store.close()
 
 
 async def test_the_busy_feed_is_due_sooner_and_a_restart_keeps_the_rates(
@@ -76,34 +91,24 @@ async def test_the_busy_feed_is_due_sooner_and_a_restart_keeps_the_rates(
     clock = SettableClock(T0)
     with FeedServer() as server:
         outlets = Outlets(server)
-        store = await SqlStore.open(database_url)
-        await store.sync_default_feeds(
-            [(server.url("/busy.xml"), "Busy"), (server.url("/quiet.xml"), "Quiet")], T0
-        )
-        await poll_for(store, outlets, clock, hours=4)
-        before = await stored(store)
-        await store.close()
+        before = await first_run(database_url, server, outlets, clock)
         busy_polls, quiet_polls = server.count("/busy.xml"), server.count("/quiet.xml")
-
-        (busy_due, busy_state), (quiet_due, quiet_state) = before["Busy"], before["Quiet"]
-        now = clock.now()
+        (busy_due, busy), (quiet_due, quiet), now = before["Busy"], before["Quiet"], clock.now()
         assert busy_due - now < BASE < quiet_due - now
         assert busy_polls > 2 * quiet_polls  # the fixed interval polls both 24 times
 
         store = await SqlStore.open(database_url)  # a restarted bot
         try:
-            after = await stored(store)
-            assert after["Busy"][1] == busy_state and after["Quiet"][1] == quiet_state
-            # The restarted process calibrates from the stored rows alone and paces the same.
+            assert await stored(store) == before
+            # It calibrates from the stored rows alone, and paces as before.
             pacer = Pacer(LIMITS)
             await recalibrate(store, pacer)
-            assert pacer.interval(busy_state, now) < BASE < pacer.interval(quiet_state, now)
+            assert pacer.interval(busy, now) < BASE < pacer.interval(quiet, now)
             await poll_for(store, outlets, clock, hours=1)
-            assert server.count("/busy.xml") - busy_polls > 3 * (
-                server.count("/quiet.xml") - quiet_polls
-            )
         finally:
             await store.close()
+        busy_polls = server.count("/busy.xml") - busy_polls
+        assert busy_polls > 3 * (server.count("/quiet.xml") - quiet_polls)
 
 
 async def test_a_publishers_cache_lifetime_outlasts_a_short_paced_interval() -> None:
