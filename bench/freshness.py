@@ -3,7 +3,7 @@
 Each outlet of ../shared/data/stories-real*/articles.jsonl is one feed (bench/freshfarm.py,
 a separate process on 127.0.0.1) whose items appear at their real `published` times. The
 shipped poller, reader, store (SQLite) and pacer poll them on a driven clock that jumps to
-the next due poll, so 51 hours take a minute or two. Modes:
+the next due poll, so 51 hours take a few minutes. Modes:
   fixed  today's 10-minute interval;
   paced  `Pacer` (bot/core/pacing.py) with the default limits, recalibrated every 5 minutes
          of bot time from the stored states (`services.pacing.recalibrate`), as wired;
@@ -148,15 +148,19 @@ async def _mode(articles: Path, feeds: int, replay: Replay) -> dict[str, Any] | 
 
 
 async def _push(histories: dict[str, list[dict[str, str]]], since: datetime) -> Any:
-    """WebSub push latencies from bench/push_latency.py, when that module exists. Its
-    contract: push_latencies({outlet: [published, ...]}, since) -> seconds per item
-    published from `since` on; requests per feed per day are not counted for push."""
+    """WebSub push latencies from bench/push_latency.py, when that module exists: its
+    `push_latencies(articles)` takes article rows with `published` as a datetime, oldest
+    first, and returns publish-to-saved seconds (on the wall clock), one per item. Given
+    the items published after warm-up; requests per feed per day are not counted for push."""
     try:
         from push_latency import push_latencies  # type: ignore[import-not-found]
     except ImportError:
         return None
-    times = {name: [published(r) for r in rows] for name, rows in histories.items()}
-    return figures(await push_latencies(times, since), None)
+    rows = [{**r, "published": published(r)} for rows in histories.values() for r in rows]
+    rows = sorted(
+        (r for r in rows if r["published"] >= since), key=lambda r: (r["published"], r["id"])
+    )
+    return figures(list(await push_latencies(rows)), None)
 
 
 def main() -> None:
