@@ -17,6 +17,9 @@ BURST_HALF_LIFE = timedelta(minutes=30)
 # Pseudo-hours at the feed's overall mean rate added to each hour's estimate, so one lucky
 # item in a barely observed hour does not read as a busy hour.
 PRIOR_HOURS = 2.0
+# A feed is paced once its polls have watched it this long: one quiet poll of a feed just
+# added must not read as a silent feed and send it to the ceiling.
+KNOWN_AFTER_HOURS = 2.0
 KEPT_IDS = 60  # ids remembered of the newest items listed: undated items are counted once
 _HOUR = 3600.0
 
@@ -59,8 +62,8 @@ class PaceState:
 
     @property
     def known(self) -> bool:
-        """True once some time has been observed (a fresh feed has no rate yet)."""
-        return sum(self.hours) > 0
+        """True once `KNOWN_AFTER_HOURS` have been watched (before, it has no rate yet)."""
+        return sum(self.hours) >= KNOWN_AFTER_HOURS
 
 
 def short_id(article_id: str) -> str:

@@ -26,11 +26,11 @@ class Feed:
     next_at: datetime = T0
     polls: int = 0
     seen: set[int] = field(default_factory=set)
-    delays: list[float] = field(default_factory=list)  # publish -> seen, seconds, in order
+    delays: dict[int, float] = field(default_factory=dict)  # item: publish -> seen, seconds
 
     def poll(self, pacer: Pacer, now: datetime, since: datetime) -> None:
         listed = [(i, p) for i, p in enumerate(self.times) if p <= now][-30:]
-        self.delays += [(now - p).total_seconds() for i, p in listed if i not in self.seen]
+        self.delays.update((i, (now - p).total_seconds()) for i, p in listed if i not in self.seen)
         self.seen.update(i for i, _ in listed)
         self.state = observe(self.state, [(f"item-{i}", p) for i, p in listed], now)
         self.polls += now >= since
@@ -84,10 +84,11 @@ def test_a_quiet_feed_that_starts_publishing_fast_is_caught_up_within_a_few_poll
     pacer = Pacer(LIMITS)
     run([quiet, *others], pacer, spell)
     assert pacer.interval(quiet.state, spell) > BASE  # quiet before the spell
-    run([quiet, *others], pacer, spell + timedelta(hours=2))
+    run([quiet, *others], pacer, spell + timedelta(hours=3))
     # The first burst items wait for the quiet feed's slow poll. From the poll that saw them
     # on, the feed is polled fast: every later burst item is seen within the base interval.
-    delays = quiet.delays[-len(burst) :]
+    first = len(quiet.times) - len(burst)
+    delays = [quiet.delays[first + k] for k in range(len(burst))]
     noticed = burst[0] + timedelta(seconds=delays[0])
     after = sorted(d for d, p in zip(delays, burst, strict=True) if p > noticed)
     assert len(after) > 20
@@ -120,10 +121,16 @@ def test_publisher_hints_win_over_a_shorter_paced_interval() -> None:
 
 def test_a_new_or_uncalibrated_feed_is_polled_at_the_base_interval() -> None:
     pacer = Pacer(LIMITS)
-    seen = observe(observe(PaceState(), [], T0), [("a", T0)], T0 + BASE)
-    assert pacer.interval(seen, T0 + BASE) == BASE  # not calibrated yet
-    pacer.calibrate([seen])
-    assert pacer.interval(PaceState(), T0) == BASE  # never polled: no rate yet
+    busy, quiet = Feed(poisson(6, 4, 12)), Feed([])
+    run([busy, quiet], pacer, T0 + timedelta(minutes=90))
+    now = T0 + timedelta(minutes=90)
+    # Ninety minutes of silence is not yet a silent feed: both still at the base.
+    assert pacer.interval(quiet.state, now) == pacer.interval(busy.state, now) == BASE
+    run([busy, quiet], pacer, T0 + timedelta(hours=4))
+    now = T0 + timedelta(hours=4)
+    assert pacer.interval(busy.state, now) < BASE < pacer.interval(quiet.state, now)
+    assert pacer.interval(PaceState(), now) == BASE  # never polled: no rate yet
+    assert Pacer(LIMITS).interval(busy.state, now) == BASE  # not calibrated yet
 
 
 def test_base_at_or_below_the_floor_means_fixed_polling() -> None:
