@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     slack_http_port: int = Field(default=3000, ge=1, le=65535)
     listen_host: str = "0.0.0.0"
     poll_interval_minutes: float = Field(default=10, gt=0, le=1440)
+    # Paced polling (bot/core/pacing.py): each feed's interval from its publishing rate,
+    # within [floor, ceiling], with the fixed interval's request budget. Off until wired.
+    paced_polling: bool = False
+    poll_floor_minutes: float = Field(default=2, gt=0, le=1440)
+    poll_ceiling_minutes: float = Field(default=60, gt=0, le=1440)
     delivery_interval_seconds: float = Field(default=2, gt=0, le=3600)
     digest_check_seconds: float = Field(default=60, gt=0, le=3600)
     poll_tick_seconds: float = Field(default=30, gt=0, le=3600)

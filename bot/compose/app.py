@@ -65,8 +65,11 @@ class App:
 
     def jobs(self) -> tuple[Job, ...]:
         """The poll, delivery and digest jobs, timed and counted as the loops run them."""
-        named = {loop.name: loop.job for loop in self.kit.process.loops}
-        return named["poll"], named["delivery"], named["digest"]
+        return self.job("poll"), self.job("delivery"), self.job("digest")
+
+    def job(self, name: str) -> Job:
+        """The job of loop `name` (poll, delivery, digest, pacing, websub), as it runs."""
+        return next(loop.job for loop in self.kit.process.loops if loop.name == name)
 
     async def start(self) -> None:
         """Connect the platforms and the endpoint; no loop runs (see `run`)."""

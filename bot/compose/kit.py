@@ -13,6 +13,7 @@ from bot.compose.parts import (
     digests,
     feed_reader,
     open_store,
+    pacer,
     poller,
     rule_book,
 )
@@ -27,6 +28,7 @@ from bot.scheduler import Loop
 from bot.services.chat.commands import CommandService
 from bot.services.outbound.delivery import Deliverer
 from bot.services.outbound.digests import DigestService
+from bot.services.poll.pacing import recalibrate
 from bot.services.poll.polling import Poller
 from bot.services.poll.ports import PollingPort
 from bot.services.poll.push_saves import GroupedSaves
@@ -35,6 +37,8 @@ from bot.services.poll.websub import WebSubService
 from bot.services.ports import Clock, Notifier, Runtime, Sender
 from bot.settings import Settings
 from bot.storage.store import SqlStore
+
+RECALIBRATE_SECONDS = 300.0
 
 
 def _metrics() -> Metrics:
@@ -83,8 +87,7 @@ async def poll_part(
 ) -> tuple[HttpFeedReader, RuleBook, Poller, WebSubService | None]:
     """Fetch, story assignment and alert planning in this process (role `all`), and the
     pushes of WebSub hubs saved as polls are, when push is on."""
-    reader = feed_reader(kit.settings)
-    kit.process.closers.append(reader.aclose)
+    reader = reading_part(kit)
     rules = await rule_book(kit.store)
     built: list[Poller] = []  # the pushes' sink needs the poller, the poller their reader
 
@@ -99,6 +102,22 @@ async def poll_part(
     if websub is not None:
         take_pushes(kit, websub)
     return reader, rules, built[0], websub
+
+
+def reading_part(kit: Kit) -> HttpFeedReader:
+    """The feed reader of a polling process; when polling is paced, its budget scale is
+    recomputed from every feed's stored rate at start and every few minutes (each process
+    computes the same scale from the same rows, so a cluster keeps the fixed budget too)."""
+    paced = pacer(kit.settings)
+    reader = feed_reader(kit.settings, paced)
+    kit.process.closers.append(reader.aclose)
+    if paced is not None:
+
+        async def calibrate() -> None:
+            await recalibrate(kit.store, paced)
+
+        kit.loop("pacing", calibrate, RECALIBRATE_SECONDS, at_start=True)
+    return reader
 
 
 def deliver_part(

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.compose.basics import ensure_sqlite_dir, retry_policy
+from bot.core.pacing import PaceLimits, Pacer
 from bot.feeds.parsing import ParsePool, default_workers
 from bot.feeds.reader import CheckResult, HttpFeedReader, check_feed
 from bot.opml import ListparserOpml
@@ -39,7 +40,16 @@ async def open_store(settings: Settings) -> SqlStore:
     return await SqlStore.open(settings.database_url)
 
 
-def feed_reader(settings: Settings) -> HttpFeedReader:
+def pacer(settings: Settings) -> Pacer | None:
+    """Each feed's interval from its own publishing rate, when paced_polling is on."""
+    if not settings.paced_polling:
+        return None
+    minutes = (settings.poll_interval_minutes, settings.poll_floor_minutes,
+               settings.poll_ceiling_minutes)  # fmt: skip
+    return Pacer(PaceLimits(*(timedelta(minutes=m) for m in minutes)))
+
+
+def feed_reader(settings: Settings, paced: Pacer | None = None) -> HttpFeedReader:
     """The feed reader with its parser processes, from the settings (every polling role)."""
     workers = settings.parse_workers
     workers = default_workers() if workers is None else workers
@@ -53,6 +63,7 @@ def feed_reader(settings: Settings) -> HttpFeedReader:
         max_connections=settings.poll_concurrency,
         max_items=settings.max_items_per_feed,
         parse_pool=ParsePool(workers) if workers > 0 else None,
+        pacer=paced,
     )
 
 

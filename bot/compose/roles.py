@@ -22,9 +22,9 @@ from bot.cluster.queue import queue_app as make_queue_app
 from bot.cluster.schema import apply_queue_schema
 from bot.cluster.tasks import register_fetch, register_stories
 from bot.cluster.worker import WorkerSpec, worker_service
-from bot.compose.kit import Kit, chat_part, deliver_part, open_kit
+from bot.compose.kit import Kit, chat_part, deliver_part, open_kit, reading_part
 from bot.compose.ops import endpoint, inbox_gauges
-from bot.compose.parts import feed_reader, fetch_stage, rule_book, story_stage
+from bot.compose.parts import fetch_stage, rule_book, story_stage
 from bot.compose.process import Process
 from bot.compose.push import inbox_sink, push_aware, push_service, take_pushes
 from bot.services.ports import Clock
@@ -50,8 +50,7 @@ async def _queue(kit: Kit, queue_name: str, jobs: int) -> procrastinate.App:
 
 async def fetch_role(kit: Kit) -> Sizes:
     queue = await _queue(kit, FETCH_QUEUE, kit.settings.cluster_fetch_jobs)
-    reader = feed_reader(kit.settings)
-    kit.process.closers.append(reader.aclose)
+    reader = reading_part(kit)
     websub = push_service(kit, inbox_sink(kit))  # offers hubs, slows pushed feeds' polls
     polled = push_aware(kit.settings, reader, websub)
     register_fetch(queue, fetch_stage(kit.settings, kit.store, polled, kit.clock))

@@ -12,6 +12,8 @@ from typing import Any
 
 from bot.core.cadence import DEFAULT_INTERVAL, next_poll_at
 from bot.core.models import Article
+from bot.core.pace_state import PaceState, observe
+from bot.core.pacing import Pacer
 from bot.feeds.fetcher import (
     DEFAULT_USER_AGENT,
     Fetcher,
@@ -51,8 +53,9 @@ class HttpFeedReader:
         max_connections: int = 100,
         max_items: int | None = DEFAULT_MAX_ITEMS,
         parse_pool: ParsePool | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
-        self._interval = interval
+        self._interval, self._pacer = interval, pacer
         self._max_items, self._pool = max_items, parse_pool
         self._fetcher = Fetcher(
             allow_private=allow_private,
@@ -121,9 +124,10 @@ class HttpFeedReader:
     def _success(
         self, feed: FeedRef, now: datetime, fetched: FetchResult, parsed: ParsedFeed | None
     ) -> FeedReadResult:
+        interval, pace = self._paced(feed, now, parsed)
         when = next_poll_at(
             now,
-            interval=self._interval,
+            interval=interval,
             ttl_minutes=parsed.ttl_minutes if parsed else None,
             cache_max_age=cache_max_age(fetched.headers),
             expires=expires_at(fetched.headers),
@@ -137,7 +141,18 @@ class HttpFeedReader:
             etag=fetched.headers.get("etag") or feed.etag,
             last_modified=fetched.headers.get("last-modified") or feed.last_modified,
             not_modified=parsed is None,
+            pace=pace,
         )
+
+    def _paced(
+        self, feed: FeedRef, now: datetime, parsed: ParsedFeed | None
+    ) -> tuple[timedelta, str | None]:
+        """The interval before publisher hints, and the feed's new rate state (none unpaced)."""
+        if self._pacer is None:
+            return self._interval, None
+        items = [(a.id, a.published) for a in parsed.articles] if parsed else []
+        state = observe(PaceState.from_json(feed.pace), items, now)
+        return self._pacer.interval(state, now), state.to_json()
 
     def _failure(
         self, feed: FeedRef, now: datetime, error: str, wait: timedelta | None

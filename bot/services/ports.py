@@ -44,6 +44,7 @@ class FeedRef:
     etag: str | None = None
     last_modified: str | None = None
     error_count: int = 0
+    pace: str | None = None  # the feed's publishing-rate state (JSON), when polling is paced
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ class FeedReadResult:
     error: str | None = None
     hub: str | None = None  # WebSub: the hub the feed names (Link header first, then the feed)
     topic: str | None = None  # WebSub: the feed's own ("self") URL, to subscribe to
+    pace: str | None = None  # the feed's new rate state; None keeps the stored one
 
 
 class FeedReader(Protocol):

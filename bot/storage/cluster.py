@@ -39,7 +39,7 @@ class ClusterStore:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query.order_by(f.id))).mappings().all()
         return [
-            FeedRef(r["id"], r["url"], r["etag"], r["last_modified"], r["error_count"])
+            FeedRef(r["id"], r["url"], r["etag"], r["last_modified"], r["error_count"], r["pace"])
             for r in rows
         ]
 

@@ -99,9 +99,17 @@ class FeedStore:
                 .values(claimed_by=worker, claimed_until=now + lease)
             )
         return [
-            FeedRef(r["id"], r["url"], r["etag"], r["last_modified"], r["error_count"])
+            FeedRef(r["id"], r["url"], r["etag"], r["last_modified"], r["error_count"], r["pace"])
             for r in rows
         ]
+
+    async def pace_states(self) -> list[str | None]:
+        """The rate state (JSON) of every polled feed, for `Pacer.calibrate`'s budget."""
+        f = t.feeds.c
+        used = select(t.chat_feeds.c.feed_id).join(t.chats).where(t.chats.c.active.is_(True))
+        query = select(f.pace).where(or_(f.is_default.is_(True), f.id.in_(used)))
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(query)).scalars())
 
     async def renew_feed_claims(self, ids: Sequence[int], worker: str, until: datetime) -> None:
         """Extend `worker`'s claims on `ids` that it still holds (saved feeds are not)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, Text, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -69,6 +69,7 @@ _UNCHANGED = (
         last_ok_at=bindparam("now"),
         claimed_by=None,
         claimed_until=None,
+        pace=func.coalesce(bindparam("pace", type_=Text), _FEED.pace),
     )
 )
 _CHANGED = _UNCHANGED.values(
@@ -99,11 +100,12 @@ async def save_feed_results(
         if r.error is not None:
             groups[_FAILED].append({**row, "error": r.error})
         elif r.not_modified:
-            groups[_UNCHANGED].append(row)
+            groups[_UNCHANGED].append({**row, "pace": r.pace})
         else:
             groups[_CHANGED].append(
-                {**row, "etag": r.etag, "last_modified": r.last_modified, "title": r.title or None}
-            )
+                {**row, "etag": r.etag, "last_modified": r.last_modified, "title": r.title or None,
+                 "pace": r.pace}
+            )  # fmt: skip
     for statement, rows in groups.items():
         if rows:
             await conn.execute(statement, rows)

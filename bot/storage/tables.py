@@ -63,6 +63,8 @@ feeds = Table(
     # A poll lease: the worker polling this feed now, renewed while it works (see FeedStore).
     Column("claimed_by", String(64)),
     Column("claimed_until", UTCDateTime),
+    # Paced polling: the feed's publishing-rate state as JSON (bot/core/pace_state.py).
+    Column("pace", Text),
 )
 
 chats = Table(

@@ -33,9 +33,12 @@ class StoredFeed:
     last_ok_at: datetime | None = None
     claimed_by: str | None = None
     claimed_until: datetime | None = None
+    pace: str | None = None
 
     def ref(self) -> FeedRef:
-        return FeedRef(self.id, self.url, self.etag, self.last_modified, self.error_count)
+        return FeedRef(
+            self.id, self.url, self.etag, self.last_modified, self.error_count, self.pace
+        )
 
 
 class MemoryPolls:
@@ -124,5 +127,6 @@ class MemoryPolls:
             f.error_count, f.last_error = f.error_count + 1, r.error
             return
         f.error_count, f.last_error, f.last_ok_at = 0, None, now
+        f.pace = r.pace or f.pace
         if not r.not_modified:
             f.etag, f.last_modified, f.title = r.etag, r.last_modified, r.title or f.title
