@@ -44,8 +44,11 @@ def pacer(settings: Settings) -> Pacer | None:
     """Each feed's interval from its own publishing rate, when paced_polling is on."""
     if not settings.paced_polling:
         return None
-    minutes = (settings.poll_interval_minutes, settings.poll_floor_minutes,
-               settings.poll_ceiling_minutes)  # fmt: skip
+    minutes = (
+        settings.poll_interval_minutes,
+        settings.poll_floor_minutes,
+        settings.poll_ceiling_minutes,
+    )
     return Pacer(PaceLimits(*(timedelta(minutes=m) for m in minutes)))
 
 

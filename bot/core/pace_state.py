@@ -93,8 +93,9 @@ def _aged(state: PaceState, now: datetime) -> PaceState:
     for hour, span in _spans(state.at, min(elapsed, 7 * 86400.0)):
         hours[hour] += span / _HOUR
     burst = state.burst * 0.5 ** (elapsed / BURST_HALF_LIFE.total_seconds())
-    return replace(state, at=now, counts=tuple(c * keep for c in state.counts),
-                   hours=tuple(hours), burst=burst)  # fmt: skip
+    return replace(
+        state, at=now, counts=tuple(c * keep for c in state.counts), hours=tuple(hours), burst=burst
+    )
 
 
 def _spans(start: datetime, seconds: float) -> Iterable[tuple[int, float]]:

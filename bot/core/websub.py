@@ -97,8 +97,9 @@ def new_subscription(
     feed_id: int, hub: str, topic: str, token: str, secret: str, now: datetime
 ) -> Subscription:
     """A subscription to be made, its first attempt spread over the start-up window."""
-    return Subscription(0, feed_id, hub, topic, token, secret, SubState.NEW,
-                        now + start_delay(feed_id))  # fmt: skip
+    return Subscription(
+        0, feed_id, hub, topic, token, secret, SubState.NEW, now + start_delay(feed_id)
+    )
 
 
 def due_action(sub: Subscription, now: datetime) -> Action | None:
@@ -118,8 +119,9 @@ def asking(sub: Subscription, mode: str, now: datetime) -> Subscription:
     """`sub` once a request in `mode` is about to go: counted as failed until verified."""
     errors = sub.error_count + 1
     state = SubState.PENDING if sub.state is SubState.NEW else sub.state
-    return replace(sub, state=state, asked=mode, error_count=errors,
-                   next_attempt_at=now + retry_after(errors))  # fmt: skip
+    return replace(
+        sub, state=state, asked=mode, error_count=errors, next_attempt_at=now + retry_after(errors)
+    )
 
 
 def hub_failed(sub: Subscription, error: str) -> Subscription:
@@ -146,40 +148,70 @@ def granted_lease(offered: int | None) -> timedelta:
 
 def confirmed(sub: Subscription, now: datetime, lease: timedelta) -> Subscription:
     """The hub verified our subscribe: live until the lease ends, renewed before it does."""
-    return replace(sub, state=SubState.LIVE, asked=None, error_count=0, last_error=None,
-                   lease_expires_at=now + lease,
-                   next_attempt_at=now + lease * RENEW_FRACTION)  # fmt: skip
+    return replace(
+        sub,
+        state=SubState.LIVE,
+        asked=None,
+        error_count=0,
+        last_error=None,
+        lease_expires_at=now + lease,
+        next_attempt_at=now + lease * RENEW_FRACTION,
+    )
 
 
 def denied(sub: Subscription, now: datetime, reason: str) -> Subscription:
     """The hub refused the subscription (or cancelled it): polled normally, asked rarely."""
     wait = max(retry_after(sub.error_count), DENIED_WAIT)
-    return replace(sub, state=SubState.NEW, asked=None, lease_expires_at=None,
-                   last_error=f"denied by the hub: {reason[:200]}" if reason else "denied",
-                   next_attempt_at=now + wait)  # fmt: skip
+    return replace(
+        sub,
+        state=SubState.NEW,
+        asked=None,
+        lease_expires_at=None,
+        last_error=f"denied by the hub: {reason[:200]}" if reason else "denied",
+        next_attempt_at=now + wait,
+    )
 
 
 def lapsed(sub: Subscription, now: datetime) -> Subscription:
     """The lease ran out unrenewed: polled normally again, resubscribed with backoff."""
     errors = max(sub.error_count, 1)
-    return replace(sub, state=SubState.NEW, asked=None, lease_expires_at=None,
-                   last_error="lease lapsed", error_count=errors,
-                   next_attempt_at=min(sub.next_attempt_at, now + retry_after(errors)))  # fmt: skip
+    return replace(
+        sub,
+        state=SubState.NEW,
+        asked=None,
+        lease_expires_at=None,
+        last_error="lease lapsed",
+        error_count=errors,
+        next_attempt_at=min(sub.next_attempt_at, now + retry_after(errors)),
+    )
 
 
 def unsubscribing(sub: Subscription, now: datetime) -> Subscription:
     """To be unsubscribed at the hub as soon as the tick comes."""
-    return replace(sub, state=SubState.UNSUBSCRIBING, asked=None, error_count=0,
-                   next_attempt_at=now)  # fmt: skip
+    return replace(
+        sub, state=SubState.UNSUBSCRIBING, asked=None, error_count=0, next_attempt_at=now
+    )
 
 
-def retargeted(sub: Subscription, hub: str, topic: str, token: str, secret: str,
-               now: datetime) -> Subscription:  # fmt: skip
+def retargeted(
+    sub: Subscription, hub: str, topic: str, token: str, secret: str, now: datetime
+) -> Subscription:
     """The feed now names another hub or topic: a new subscription, new token and secret
     (pushes from the old hub to the old token get 410 and stop)."""
-    return replace(sub, hub=hub, topic=topic, token=token, secret=secret, state=SubState.NEW,
-                   asked=None, lease_expires_at=None, error_count=0, last_error=None,
-                   algorithm=None, next_attempt_at=now)  # fmt: skip
+    return replace(
+        sub,
+        hub=hub,
+        topic=topic,
+        token=token,
+        secret=secret,
+        state=SubState.NEW,
+        asked=None,
+        lease_expires_at=None,
+        error_count=0,
+        last_error=None,
+        algorithm=None,
+        next_attempt_at=now,
+    )
 
 
 def is_live(sub: Subscription | None, now: datetime) -> bool:
@@ -192,8 +224,9 @@ def is_live(sub: Subscription | None, now: datetime) -> bool:
     )
 
 
-def signature_algorithm(secret: str, body: bytes, header: str | None,
-                        strongest_seen: str | None) -> str | None:  # fmt: skip
+def signature_algorithm(
+    secret: str, body: bytes, header: str | None, strongest_seen: str | None
+) -> str | None:
     """The algorithm of a valid `X-Hub-Signature` ("method=hexdigest") on `body`, or None
     when it is missing, malformed, wrong or of a refused algorithm (see the module doc)."""
     method, _, given = (header or "").strip().partition("=")

@@ -10,7 +10,7 @@ import zlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -147,6 +147,19 @@ def _transport(given: Any, allow_private: bool, max_connections: int, user_agent
     return AiohttpTransport(
         allow_private=allow_private, max_connections=max_connections, user_agent=user_agent
     )
+
+
+class FetchOptions(TypedDict, total=False):
+    """The fetcher's options, for the readers that pass them on (defaults: Fetcher's)."""
+
+    allow_private: bool
+    timeout: float
+    max_bytes: int
+    per_host: int
+    max_redirects: int
+    user_agent: str
+    transport: Any
+    max_connections: int
 
 
 class Fetcher:

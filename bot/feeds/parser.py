@@ -61,22 +61,10 @@ def parse_feed(
     """Parse one feed document; raises `FeedError` (only) for anything unusable.
 
     With `max_items`, at most that many articles come back: the newest (see `itemcap`)."""
-    if not body.strip():
-        raise FeedError("not a feed: the response is empty")
-    if body.startswith(b"\x1f\x8b"):
-        raise FeedError("not a feed: gzip-compressed data")
-    try:
-        check_xml(body)
-    except UnsafeXML as exc:
-        raise FeedError(str(exc)) from None
-    if _HTML_PAGE.match(decoded_prefix(body, 4096)):
-        raise FeedError("not a feed: looks like an HTML page")
+    _refuse_non_feeds(body)
     if max_items is not None:
         body = cut_items(body, max_items)
-    try:
-        parsed = _run_feedparser(body, feed_url, content_type)
-    except Exception as exc:  # third-party code on hostile input: still one clear line
-        raise FeedError(f"not a feed: the feed parser failed ({type(exc).__name__})") from exc
+    parsed = _run_feedparser(body, feed_url, content_type)
     feed: Mapping[str, Any] = parsed.get("feed", {})
     entries: list[Mapping[str, Any]] = list(parsed.get("entries", []))
     if not entries:
@@ -89,7 +77,28 @@ def parse_feed(
     return ParsedFeed(title, tuple(articles), _ttl(feed), *_websub_links(feed))
 
 
+def _refuse_non_feeds(body: bytes) -> None:
+    """Nothing, gzip, unsafe XML and HTML pages never reach feedparser: one clear line each."""
+    if not body.strip():
+        raise FeedError("not a feed: the response is empty")
+    if body.startswith(b"\x1f\x8b"):
+        raise FeedError("not a feed: gzip-compressed data")
+    try:
+        check_xml(body)
+    except UnsafeXML as exc:
+        raise FeedError(str(exc)) from None
+    if _HTML_PAGE.match(decoded_prefix(body, 4096)):
+        raise FeedError("not a feed: looks like an HTML page")
+
+
 def _run_feedparser(body: bytes, feed_url: str, content_type: str | None) -> Any:
+    try:
+        return _feedparser(body, feed_url, content_type)
+    except Exception as exc:  # third-party code on hostile input: still one clear line
+        raise FeedError(f"not a feed: the feed parser failed ({type(exc).__name__})") from exc
+
+
+def _feedparser(body: bytes, feed_url: str, content_type: str | None) -> Any:
     # A stream, never bytes or str: feedparser treats a str as a URL to fetch, and
     # tries bytes as a local file name before parsing them as a document.
     # Without a content type feedparser flags every document as suspect; XML is the default.

@@ -8,16 +8,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Unpack
 
 from bot.core.cadence import DEFAULT_INTERVAL, next_poll_at
 from bot.core.models import Article
 from bot.core.pace_state import PaceState, observe
 from bot.core.pacing import Pacer
 from bot.feeds.fetcher import (
-    DEFAULT_USER_AGENT,
     Fetcher,
     FetchError,
+    FetchOptions,
     FetchResult,
     cache_max_age,
     expires_at,
@@ -42,31 +42,16 @@ class HttpFeedReader:
     def __init__(
         self,
         *,
-        allow_private: bool = False,
-        timeout: float = 10.0,
-        max_bytes: int = 5_000_000,
-        per_host: int = 4,
-        max_redirects: int = 5,
         interval: timedelta = DEFAULT_INTERVAL,
-        user_agent: str = DEFAULT_USER_AGENT,
-        transport: Any = None,
-        max_connections: int = 100,
         max_items: int | None = DEFAULT_MAX_ITEMS,
         parse_pool: ParsePool | None = None,
         pacer: Pacer | None = None,
+        **fetch: Unpack[FetchOptions],
     ) -> None:
+        """`fetch`: the fetcher's options (address vetting, timeouts, sizes, concurrency)."""
         self._interval, self._pacer = interval, pacer
         self._max_items, self._pool = max_items, parse_pool
-        self._fetcher = Fetcher(
-            allow_private=allow_private,
-            timeout=timeout,
-            max_bytes=max_bytes,
-            per_host=per_host,
-            max_redirects=max_redirects,
-            user_agent=user_agent,
-            transport=transport,
-            max_connections=max_connections,
-        )
+        self._fetcher = Fetcher(**fetch)
 
     async def __aenter__(self) -> HttpFeedReader:
         return self
@@ -227,18 +212,21 @@ async def check_feed(
         if allow_files and "://" not in source:
             parsed = await _parse_file(Path(source), now, max_bytes, max_items)
         else:
-            async with HttpFeedReader(
-                allow_private=allow_private,
-                timeout=fetch_timeout,
-                max_bytes=max_bytes,
-                transport=transport,
-                max_items=max_items,
-            ) as reader:
-                result = await reader.read(FeedRef(id=0, url=source), now)
-            return CheckResult(source, result.title, result.articles, result.error)
+            fetch = FetchOptions(allow_private=allow_private, timeout=fetch_timeout)
+            return await _check_url(
+                source, now, max_items, fetch | {"max_bytes": max_bytes, "transport": transport}
+            )
     except (FeedError, FetchError, OSError) as exc:
         return CheckResult(source, error=_file_error(exc))
     return CheckResult(source, parsed.title, parsed.articles)
+
+
+async def _check_url(
+    source: str, now: datetime, max_items: int | None, fetch: FetchOptions
+) -> CheckResult:
+    async with HttpFeedReader(max_items=max_items, **fetch) as reader:
+        result = await reader.read(FeedRef(id=0, url=source), now)
+    return CheckResult(source, result.title, result.articles, result.error)
 
 
 async def _parse_file(

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.services.records import FeedInfo
 from bot.storage import tables as t
 from bot.storage.errors import translate_errors
-from bot.storage.feeds import _feed_info
+from bot.storage.feeds import _feed_info, new_feed
 
 _CHUNK = 500
 
@@ -55,7 +55,7 @@ class SqlFeedLists:
             ids = await self._ids(conn, list(wanted))
             fresh = [url for url in wanted if url not in ids]
             if fresh:
-                rows = [_new_feed(url, wanted[url], now) for url in fresh]
+                rows = [new_feed(url, wanted[url], now) for url in fresh]
                 await conn.execute(insert(t.feeds), rows)
                 ids |= await self._ids(conn, fresh)
             return await self._link(conn, chat_id, list(ids.values()))
@@ -84,9 +84,3 @@ class SqlFeedLists:
             )
             found.update({url: feed_id for url, feed_id in (await conn.execute(query)).all()})
         return found
-
-
-def _new_feed(url: str, title: str, now: datetime) -> dict[str, object]:
-    """A feed row a chat's list adds: not a default, polled at once."""
-    return {"url": url, "title": title, "is_default": False, "next_poll_at": now,
-            "error_count": 0, "created_at": now}  # fmt: skip

@@ -36,6 +36,18 @@ _PUSHED = (
 )
 
 
+def new_feed(url: str, title: str, now: datetime) -> dict[str, object]:
+    """A feed row a chat adds: not a default, polled at once."""
+    return {"url": url, "title": title, "is_default": False, "next_poll_at": now,
+            "error_count": 0, "created_at": now}  # fmt: skip
+
+
+def _ref(row: RowMapping) -> FeedRef:
+    """A due feed, with what its last fetch remembered."""
+    r = row
+    return FeedRef(r["id"], r["url"], r["etag"], r["last_modified"], r["error_count"], r["pace"])
+
+
 # A poll lease: a worker claims due feeds for this long and renews the claim while it works,
 # so a worker that dies mid-poll (SIGKILL, a database error) holds them at most this long.
 POLL_LEASE = timedelta(seconds=30)
@@ -98,10 +110,7 @@ class FeedStore:
                 .where(f.id.in_(ids))
                 .values(claimed_by=worker, claimed_until=now + lease)
             )
-        return [
-            FeedRef(r["id"], r["url"], r["etag"], r["last_modified"], r["error_count"], r["pace"])
-            for r in rows
-        ]
+        return [_ref(r) for r in rows]
 
     async def pace_states(self) -> list[str | None]:
         """The rate state (JSON) of every polled feed, for `Pacer.calibrate`'s budget."""
@@ -157,20 +166,8 @@ class FeedStore:
         async with self.engine.begin() as conn:
             feed_id = await conn.scalar(select(t.feeds.c.id).where(t.feeds.c.url == url))
             if feed_id is None:
-                feed_id = (
-                    await conn.execute(
-                        insert(t.feeds)
-                        .values(
-                            url=url,
-                            title=title,
-                            is_default=False,
-                            next_poll_at=now,
-                            error_count=0,
-                            created_at=now,
-                        )
-                        .returning(t.feeds.c.id)
-                    )
-                ).scalar_one()
+                added = insert(t.feeds).values(**new_feed(url, title, now))
+                feed_id = (await conn.execute(added.returning(t.feeds.c.id))).scalar_one()
             linked = await conn.scalar(
                 select(func.count())
                 .select_from(t.chat_feeds)

@@ -103,9 +103,14 @@ async def save_feed_results(
             groups[_UNCHANGED].append({**row, "pace": r.pace})
         else:
             groups[_CHANGED].append(
-                {**row, "etag": r.etag, "last_modified": r.last_modified, "title": r.title or None,
-                 "pace": r.pace}
-            )  # fmt: skip
+                {
+                    **row,
+                    "etag": r.etag,
+                    "last_modified": r.last_modified,
+                    "title": r.title or None,
+                    "pace": r.pace,
+                }
+            )
     for statement, rows in groups.items():
         if rows:
             await conn.execute(statement, rows)
@@ -153,29 +158,29 @@ async def _save_stories(conn: AsyncConnection, stories: dict[str, StoryRecord]) 
         )
     grown, fresh = [], []
     for story_id, record in stories.items():
-        view = record.view
-        values = {
-            "headline": view.headline,
-            "url": view.url,
-            "summary": view.summary,
-            "sources": [{"name": s.name, "url": s.url} for s in view.sources],
-            "last_seen": record.last_seen,
-        }
+        values, more = _story_values(record), record.new_developments
         if story_id in existing:
-            grown.append({"sid": story_id, "grown": record.new_developments, **values})
+            grown.append({"sid": story_id, "grown": more, **values})
         else:
             fresh.append(
-                {
-                    "id": story_id,
-                    "first_seen": record.first_seen,
-                    "developments": record.new_developments,
-                    **values,
-                }
+                {"id": story_id, "first_seen": record.first_seen, "developments": more, **values}
             )
     if grown:
         await conn.execute(_GROW, grown)
     if fresh:
         await conn.execute(insert(t.stories), fresh)
+
+
+def _story_values(record: StoryRecord) -> dict[str, Any]:
+    """The columns a story's row takes from its current view."""
+    view = record.view
+    return {
+        "headline": view.headline,
+        "url": view.url,
+        "summary": view.summary,
+        "sources": [{"name": s.name, "url": s.url} for s in view.sources],
+        "last_seen": record.last_seen,
+    }
 
 
 __all__ = ["PollStore", "StoryRecord"]

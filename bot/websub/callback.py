@@ -56,9 +56,11 @@ async def _push(request: web.Request) -> web.Response:
     service = request.app[_SERVICE]
     try:
         outcome = await service.receive(
-            request.match_info["token"], body, request.headers.get("X-Hub-Signature"),
+            request.match_info["token"],
+            body,
+            request.headers.get("X-Hub-Signature"),
             request.headers.get("Content-Type"),
-        )  # fmt: skip
+        )
     except Exception:  # the path holds the token: log without the request
         log.exception("a pushed body could not be stored; the hub will send it again")
         raise web.HTTPInternalServerError from None

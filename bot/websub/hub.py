@@ -18,9 +18,12 @@ class HubClient:
     failure), and the answer body is never read beyond the status line."""
 
     def __init__(
-        self, *, allow_private: bool = False, timeout: float = 10.0,
+        self,
+        *,
+        allow_private: bool = False,
+        timeout: float = 10.0,
         user_agent: str = DEFAULT_USER_AGENT,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._allow_private, self._timeout = allow_private, timeout
         self._session = aiohttp.ClientSession(
             connector=vetted_connector(allow_private=allow_private, limit=20),

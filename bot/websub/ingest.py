@@ -25,9 +25,13 @@ class PushIngest:
     polling (stored or queued already, by id or url) applies."""
 
     def __init__(
-        self, sink: ArticleSink, clock: Clock, *, max_bytes: int = 5_000_000,
+        self,
+        sink: ArticleSink,
+        clock: Clock,
+        *,
+        max_bytes: int = 5_000_000,
         max_items: int | None = DEFAULT_MAX_ITEMS,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._sink, self._clock = sink, clock
         self._max_bytes, self._max_items = max_bytes, max_items
 
@@ -40,9 +44,14 @@ class PushIngest:
             return None
         try:
             parsed = await asyncio.to_thread(
-                parse_feed, body, feed_url=feed_url, feed_id=feed_id, now=self._clock.now(),
-                content_type=content_type, max_items=self._max_items,
-            )  # fmt: skip
+                parse_feed,
+                body,
+                feed_url=feed_url,
+                feed_id=feed_id,
+                now=self._clock.now(),
+                content_type=content_type,
+                max_items=self._max_items,
+            )
         except FeedError as exc:
             log.warning("feed %s: pushed body dropped: %s", feed_id, exc)
             return None

@@ -69,17 +69,26 @@ class TickReport:
     expired: int = 0
 
     def plus(self, other: TickReport) -> TickReport:
-        return TickReport(self.requests + other.requests, self.failures + other.failures,
-                          self.expired + other.expired)  # fmt: skip
+        return TickReport(
+            self.requests + other.requests,
+            self.failures + other.failures,
+            self.expired + other.expired,
+        )
 
 
 class WebSubService:
     """Subscriptions for feeds with a hub; the callbacks are `<base_url>/websub/<token>`."""
 
     def __init__(
-        self, subs: SubscriptionPort, hub: HubPort, ingest: PushSink, clock: Clock, *,
-        base_url: str, batch: int = 20,
-    ) -> None:  # fmt: skip
+        self,
+        subs: SubscriptionPort,
+        hub: HubPort,
+        ingest: PushSink,
+        clock: Clock,
+        *,
+        base_url: str,
+        batch: int = 20,
+    ) -> None:
         self._subs, self._hub, self._ingest, self._clock = subs, hub, ingest, clock
         self._base, self._batch = base_url.rstrip("/"), batch
 
@@ -160,9 +169,13 @@ class WebSubService:
             return True  # another process claimed this attempt
         try:
             await self._hub.request(
-                sub.hub, mode=mode, topic=sub.topic, callback=self.callback_url(sub),
-                secret=sub.secret, lease_seconds=int(policy.REQUESTED_LEASE.total_seconds()),
-            )  # fmt: skip
+                sub.hub,
+                mode=mode,
+                topic=sub.topic,
+                callback=self.callback_url(sub),
+                secret=sub.secret,
+                lease_seconds=int(policy.REQUESTED_LEASE.total_seconds()),
+            )
         except HubError as exc:
             log.warning("feed %s: hub %s failed: %s", sub.feed_id, mode, exc)
             current = await self._subs.by_token(sub.token)
