@@ -23,6 +23,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from aiohttp import web
+from feedfarm import _serve  # the same "ready" once listening
 
 LISTED = 30  # items a feed lists: a real news feed shows its newest few dozen
 
@@ -113,14 +114,6 @@ def main() -> None:
     app.router.add_post("/clock", farm.set_clock)
     app.router.add_get("/requests", farm.requests)
     asyncio.run(_serve(app, int(sys.argv[2])))
-
-
-async def _serve(app: web.Application, port: int) -> None:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    print("ready", flush=True)
-    await asyncio.Event().wait()  # until terminated
 
 
 if __name__ == "__main__":

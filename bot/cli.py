@@ -86,13 +86,17 @@ def _settings_or_exit() -> Settings:
 
 def _run(args: argparse.Namespace) -> int:
     from bot.compose.basics import configure_logging
-    from bot.compose.run import run
+    from bot.compose.run import StartupError, run
 
     settings = _settings_or_exit()
     if args.role != "all":
         _cluster_ready_or_exit(settings, f"--role {args.role}")
     configure_logging(settings)
-    asyncio.run(run(settings, args.role))  # `all` never imports procrastinate
+    try:
+        asyncio.run(run(settings, args.role))  # `all` never imports procrastinate
+    except StartupError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
     return 0
 
 

@@ -5,8 +5,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -158,9 +167,18 @@ class Settings(BaseSettings):
     @field_validator("public_base_url")
     @classmethod
     def _web_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.lower().startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return value.rstrip("/") if value else None
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname or " " in value:
+            raise ValueError("must be an http:// or https:// URL with a host, as hubs reach it")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _pace_limits(self) -> Settings:
+        if self.poll_floor_minutes >= self.poll_ceiling_minutes:
+            raise ValueError("poll_floor_minutes must be below poll_ceiling_minutes")
+        return self
 
     @field_validator("cluster_plan_seconds")
     @classmethod

@@ -41,6 +41,7 @@ class FakeHub:
     runner: web.AppRunner
     url: str
     answer: int = 202
+    verify_at_once: bool = True  # False: the request is taken, the test verifies when it likes
     lease_seconds: int | None = None  # granted; None: what the subscriber asked
     requests: list[HubSubscription] = field(default_factory=list)
     subscribers: dict[tuple[str, str], HubSubscription] = field(default_factory=dict)
@@ -70,7 +71,7 @@ class FakeHub:
             int(str(lease)) if lease else None, str(form["hub.mode"]),
         )  # fmt: skip
         self.requests.append(sub)
-        if self.answer >= 300:
+        if self.answer >= 300 or not self.verify_at_once:
             return web.Response(status=self.answer)
         status, _ = await self.verify(sub, sub.mode)
         if status == 200 and sub.mode == "subscribe":

@@ -94,14 +94,5 @@ async def build_app(
     shared, deliver, digest = deliver_part(kit, notifiers)
     service, runtimes = chat_part(kit, shared)
     stale = max(60.0, 10 * settings.delivery_interval_seconds)
-    endpoint(
-        kit.process,
-        settings,
-        kit.metrics,
-        kit.store,
-        kit.clock,
-        kit.beat,
-        stories=lambda: len(polls.stories),
-        stale_after=stale,
-    )
+    endpoint(kit, stories=lambda: len(polls.stories), stale_after=stale)
     return App(kit, reader, rules, polls, deliver, digest, service, runtimes, websub)

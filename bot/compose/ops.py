@@ -8,13 +8,12 @@ from collections.abc import Callable
 
 from prometheus_client import Gauge
 
-from bot.compose.process import Process
+from bot.compose.kit import Kit
 from bot.metrics.metered import Heartbeat
 from bot.metrics.registry import NS, Metrics
 from bot.metrics.server import MetricsServer
 from bot.scheduler import Loop
 from bot.services.ports import Clock
-from bot.settings import Settings
 from bot.storage.health import SqlHealth
 from bot.storage.store import SqlStore
 
@@ -41,43 +40,28 @@ class InboxGauges:
         self.age.set(oldest.total_seconds() if oldest is not None else 0.0)
 
 
-def endpoint(
-    process: Process,
-    settings: Settings,
-    metrics: Metrics,
-    store: SqlStore,
-    clock: Clock,
-    beat: Heartbeat,
-    *,
-    stories: Callable[[], int],
-    stale_after: float,
-) -> MetricsServer | None:
-    """Add the endpoint to `process` when metrics_port is set: started after its parts,
-    closed before the store. `stale_after`: seconds without a job before /healthz says 503."""
-    port = settings.metrics_port
+def endpoint(kit: Kit, *, stories: Callable[[], int], stale_after: float) -> MetricsServer | None:
+    """Add the endpoint to the kit's process when metrics_port is set: started after its
+    parts, closed before the store. `stale_after`: seconds without a job before /healthz
+    says 503."""
+    port = kit.settings.metrics_port
     if port is None:
         return None
+    health = SqlHealth(kit.store.engine)
     server = MetricsServer(
-        metrics, SqlHealth(store.engine), beat, clock, stories, stale_after=stale_after
+        kit.metrics, health, kit.beat, kit.clock, stories, stale_after=stale_after
     )
 
     async def start() -> None:
-        await server.start(settings.listen_host, port)
+        await server.start(kit.settings.listen_host, port)
 
-    process.starters.append(start)
-    process.closers.append(server.stop)
+    kit.process.starters.append(start)
+    kit.process.closers.append(server.stop)
     return server
 
 
-def inbox_gauges(
-    process: Process,
-    settings: Settings,
-    metrics: Metrics,
-    store: SqlStore,
-    clock: Clock,
-    beat: Heartbeat,
-) -> None:
+def inbox_gauges(kit: Kit) -> None:
     """A cluster role's inbox gauges, read every few seconds (also its sign of life)."""
-    if settings.metrics_port is not None:
-        gauges = InboxGauges(metrics, store, clock, beat)
-        process.loops.append(Loop("inbox gauges", gauges.read, GAUGE_SECONDS))
+    if kit.settings.metrics_port is not None:
+        gauges = InboxGauges(kit.metrics, kit.store, kit.clock, kit.beat)
+        kit.process.loops.append(Loop("inbox gauges", gauges.read, GAUGE_SECONDS))

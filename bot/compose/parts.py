@@ -3,6 +3,7 @@ commands, deliverer. The roles (bot.compose.roles) pick the parts they run."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -33,6 +34,8 @@ from bot.storage.recent import SqlRecentArticles
 from bot.storage.store import SqlStore
 from bot.story_models import load_models
 
+log = logging.getLogger(__name__)
+
 
 async def open_store(settings: Settings) -> SqlStore:
     """The database, migrated (under the migrations' lock, so processes may race to it)."""
@@ -44,6 +47,8 @@ def pacer(settings: Settings) -> Pacer | None:
     """Each feed's interval from its own publishing rate, when paced_polling is on."""
     if not settings.paced_polling:
         return None
+    if not settings.poll_floor_minutes < settings.poll_interval_minutes:
+        log.warning("paced_polling has no effect: poll_interval_minutes is not above the floor")
     minutes = (
         settings.poll_interval_minutes,
         settings.poll_floor_minutes,

@@ -4,6 +4,7 @@ polls, and the callback listener with its subscription tick."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -21,13 +22,15 @@ from bot.websub.ingest import PushIngest
 if TYPE_CHECKING:
     from bot.compose.kit import Kit
 
+log = logging.getLogger(__name__)
+
 Sink = Callable[[Sequence[Article]], Awaitable[int]]
 
 
 def push_service(kit: Kit, sink: Sink) -> WebSubService | None:
     """The WebSub service whose pushes go to `sink`, or None when push is off."""
     s = kit.settings
-    if s.public_base_url is None:
+    if not s.pushes() or s.public_base_url is None:
         return None
     hub = HubClient(allow_private=s.allow_private_feeds, timeout=s.fetch_timeout_seconds)
     kit.process.closers.append(hub.aclose)
@@ -63,6 +66,8 @@ def take_pushes(kit: Kit, websub: WebSubService) -> None:
     async def start() -> None:
         app = callback_app(websub, s.max_feed_bytes)
         served.append(await serve(app, s.listen_host, s.websub_port))
+        where = f"{s.listen_host}:{s.websub_port}"
+        log.info("WebSub callbacks on %s (%s/websub/…)", where, s.public_base_url)
 
     async def stop() -> None:
         for listener in served:

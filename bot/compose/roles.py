@@ -9,7 +9,7 @@ ops      procrastinate worker on `ops`: plan polls, the stalled-job sweep, clean
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
 import procrastinate
@@ -27,6 +27,7 @@ from bot.compose.ops import endpoint, inbox_gauges
 from bot.compose.parts import fetch_stage, rule_book, story_stage
 from bot.compose.process import Process
 from bot.compose.push import inbox_sink, push_aware, push_service, take_pushes
+from bot.core.models import Article
 from bot.services.ports import Clock
 from bot.settings import Settings
 
@@ -36,13 +37,19 @@ STALE_AFTER = 60.0  # seconds without a loop round before /healthz says 503
 Sizes = Callable[[], int]
 
 
-async def _queue(kit: Kit, queue_name: str, jobs: int) -> procrastinate.App:
-    """The queue, opened first and closed last, and this role's worker on `queue_name`."""
+async def _open_queue(kit: Kit) -> procrastinate.App:
+    """The queue, opened first and closed last."""
     conninfo = libpq_conninfo(kit.settings.database_url)
     await apply_queue_schema(conninfo)
     queue = make_queue_app(conninfo)
     kit.process.starters.insert(0, queue.open_async)
     kit.process.closers.insert(0, queue.close_async)
+    return queue
+
+
+async def _queue(kit: Kit, queue_name: str, jobs: int) -> procrastinate.App:
+    """The queue, and this role's worker on `queue_name`."""
+    queue = await _open_queue(kit)
     spec = WorkerSpec([queue_name], jobs, kit.settings.cluster_heartbeat_seconds)
     kit.process.services.append(worker_service(queue, spec, kit.process.role))
     return queue
@@ -102,11 +109,22 @@ async def deliver_role(kit: Kit) -> Sizes:
 
 
 async def chat_role(kit: Kit) -> Sizes:
-    """The commands, and the hubs' callbacks (the role that listens): pushes to the inbox."""
+    """The commands, and the hubs' callbacks (the role that listens): pushes to the inbox,
+    the story stage woken at once (not at the ops role's next plan, up to a tick later)."""
     chat_part(kit)
-    websub = push_service(kit, inbox_sink(kit))
-    if websub is not None:
-        take_pushes(kit, websub)
+    if kit.settings.pushes():
+        queue = await _open_queue(kit)
+        queued = inbox_sink(kit)
+
+        async def sink(articles: Sequence[Article]) -> int:
+            taken = await queued(articles)
+            if taken:
+                await defer_assign_stories(queue)
+            return taken
+
+        websub = push_service(kit, sink)
+        if websub is not None:
+            take_pushes(kit, websub)
     return lambda: 0
 
 
@@ -123,15 +141,6 @@ async def build_role(settings: Settings, role: str, clock: Clock) -> Process:
     """The process of `role`, with its endpoint and inbox gauges when metrics_port is set."""
     kit = await open_kit(settings, clock, role)
     stories = await ROLES[role](kit)
-    inbox_gauges(kit.process, settings, kit.metrics, kit.store, kit.clock, kit.beat)
-    endpoint(
-        kit.process,
-        settings,
-        kit.metrics,
-        kit.store,
-        kit.clock,
-        kit.beat,
-        stories=stories,
-        stale_after=STALE_AFTER,
-    )
+    inbox_gauges(kit)
+    endpoint(kit, stories=stories, stale_after=STALE_AFTER)
     return kit.process

@@ -235,8 +235,11 @@ def signature_algorithm(
         return None
     if method == "sha1" and strongest_seen in STRONG:
         return None
+    given = given.strip().lower()
+    if not given.isascii():  # compare_digest refuses non-ASCII text: a forgery, not a crash
+        return None
     expected = hmac.new(secret.encode(), body, method).hexdigest()
-    return method if hmac.compare_digest(expected, given.strip().lower()) else None
+    return method if hmac.compare_digest(expected.encode(), given.encode()) else None
 
 
 def stronger(seen: str | None, algorithm: str) -> bool:

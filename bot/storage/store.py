@@ -36,10 +36,16 @@ def make_engine(url: str) -> AsyncEngine:
     """An engine for `url`; SQLite gets a busy timeout so concurrent writers wait, not fail,
     and write-ahead logging, so readers (chat commands) never wait for a poll's write."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, json_serializer=_json_text)
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, json_serializer=_json_text, hide_parameters=True
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_wal)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, json_serializer=_json_text)
+    # hide_parameters: a logged database error never carries the values it was writing (a
+    # WebSub secret, a callback token, a chat's text).
+    return create_async_engine(
+        url, pool_pre_ping=True, json_serializer=_json_text, hide_parameters=True
+    )
 
 
 def _json_text(value: Any) -> str:

@@ -56,6 +56,12 @@ class WebSubStore:
             done = await conn.execute(query.values(**values))
         return bool(done.rowcount == 1)
 
+    async def raise_algorithm(self, sub_id: int, algorithm: str) -> None:
+        """The strongest signature seen so far (sha1 is refused after it), alone."""
+        query = update(t.websub_subscriptions).where(_S.id == sub_id)
+        async with self.engine.begin() as conn:
+            await conn.execute(query.values(algorithm=algorithm))
+
     async def remove(self, sub_id: int) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(delete(t.websub_subscriptions).where(_S.id == sub_id))
@@ -84,9 +90,10 @@ class WebSubStore:
             return [_subscription(r) for r in (await conn.execute(query)).mappings()]
 
     async def poll_soon(self, feed_id: int, now: datetime) -> None:
-        """A feed that stopped being pushed is due now, not at its slow safety poll."""
+        """A feed that stopped being pushed is due now, not at its slow safety poll (a feed
+        backing off after errors keeps its wait: that is the publisher's or its failure's)."""
         f = t.feeds.c
-        query = update(t.feeds).where(f.id == feed_id, f.next_poll_at > now)
+        query = update(t.feeds).where(f.id == feed_id, f.next_poll_at > now, f.error_count == 0)
         async with self.engine.begin() as conn:
             await conn.execute(query.values(next_poll_at=now))
 

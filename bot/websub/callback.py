@@ -11,6 +11,7 @@ No access log: the path carries the token, which is as good as the subscription'
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -22,12 +23,15 @@ log = logging.getLogger(__name__)
 
 _SERVICE: web.AppKey[WebSubService] = web.AppKey("websub_service", WebSubService)
 _MAX: web.AppKey[int] = web.AppKey("websub_max_bytes", int)
+_GATE: web.AppKey[asyncio.Semaphore] = web.AppKey("websub_gate", asyncio.Semaphore)
+PUSHES_AT_ONCE = 8  # bodies read at once: max_feed_bytes each, so memory stays bounded
 
 
 def callback_app(service: WebSubService, max_bytes: int = 5_000_000) -> web.Application:
     """The callback routes; serve them at the public base URL's root."""
     app = web.Application(client_max_size=max_bytes)
     app[_SERVICE], app[_MAX] = service, max_bytes
+    app[_GATE] = asyncio.Semaphore(PUSHES_AT_ONCE)
     app.router.add_get("/websub/{token}", _verify)
     app.router.add_post("/websub/{token}", _push)
     return app
@@ -52,8 +56,15 @@ async def _verify(request: web.Request) -> web.Response:
 async def _push(request: web.Request) -> web.Response:
     if (request.content_length or 0) > request.app[_MAX]:
         raise web.HTTPRequestEntityTooLarge(request.app[_MAX], request.content_length or 0)
-    body = await request.read()  # over client_max_size while streaming: 413 from aiohttp
     service = request.app[_SERVICE]
+    if not await service.knows(request.match_info["token"]):
+        raise web.HTTPGone  # before reading a byte: a stranger cannot make us buffer bodies
+    async with request.app[_GATE]:
+        body = await request.read()  # over client_max_size while streaming: 413 from aiohttp
+        return await _take(request, service, body)
+
+
+async def _take(request: web.Request, service: WebSubService, body: bytes) -> web.Response:
     try:
         outcome = await service.receive(
             request.match_info["token"],
@@ -89,7 +100,11 @@ class Served:
 
 async def serve(app: web.Application, host: str, port: int) -> Served:
     """Listen on host:port, without an access log (see the module doc)."""
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    # A malformed request (a 9 KB request line) makes aiohttp log a traceback quoting the
+    # path, which holds a token: its handler logs go to a logger that keeps only criticals.
+    quiet = logging.getLogger("bot.websub.http")
+    quiet.setLevel(logging.CRITICAL)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, logger=quiet)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -73,3 +74,17 @@ async def test_digest_dry_run_prints_what_the_chat_would_receive(tmp_path: Path)
     )
     assert result.returncode == 0, result.stderr
     assert "S-400" in result.stdout and "(Outlet A, Outlet B)" in result.stdout
+
+
+def test_a_listener_port_already_in_use_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+               "STORYWATCH_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+               "STORYWATCH_WEBSUB_PORT": port, "STORYWATCH_LISTEN_HOST": "127.0.0.1"}  # fmt: skip
+        result = storywatch("run", env=env, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("cannot start:") and port in line

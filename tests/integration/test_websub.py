@@ -7,6 +7,7 @@ SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from collections.abc import AsyncIterator
@@ -432,3 +433,23 @@ async def test_a_hub_refusing_the_request_is_asked_again_after_a_backoff(
     world.clock.advance(minutes=1)
     await bot.service.tick()
     assert hub.subscriber(topic).verified and len(await bot.service.pushed_feeds()) == 1
+
+
+async def test_copies_of_one_verification_arriving_at_once_are_answered_once(
+    world: World, bot: Bot, hub: FakeHub
+) -> None:
+    hub.verify_at_once = False
+    topic = publish_with_hub(world, hub)
+    await poll(world, bot)
+    world.clock.advance(seconds=START_SPREAD.total_seconds())
+    await bot.service.tick()
+    [request] = hub.requests
+    answers = await asyncio.gather(*(hub.verify(request, "subscribe") for _ in range(8)))
+    assert sorted(status for status, _ in answers) == [200] + [404] * 7
+    assert await bot.service.pushed_feeds() == {(await _feed(world, topic))}
+
+
+async def _feed(world: World, url: str) -> int:
+    assert world.app is not None
+    async with world.app.store.engine.connect() as conn:
+        return int(await conn.scalar(select(t.feeds.c.id).where(t.feeds.c.url == url)) or 0)

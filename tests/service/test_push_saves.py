@@ -48,11 +48,14 @@ async def test_pushes_arriving_during_a_save_share_the_next_one() -> None:
 
 async def test_a_failed_group_save_fails_every_caller_in_it() -> None:
     save = GatedSave()
-    save.gate.set()
-    save.fail = RuntimeError("database down")
     grouped = GroupedSaves(save)
-    results = await asyncio.gather(*(grouped([article(n)]) for n in range(3)),
-                                   return_exceptions=True)  # fmt: skip
+    first = asyncio.create_task(grouped([article(0)]))
+    await save.started.wait()
+    rest = [asyncio.create_task(grouped([article(n)])) for n in range(1, 4)]
+    save.fail = RuntimeError("database down")
+    save.gate.set()
+    results = await asyncio.gather(first, *rest, return_exceptions=True)
+    assert save.saves == [["u:0"], ["u:1", "u:2", "u:3"]]  # the three shared one save
     assert all(isinstance(r, RuntimeError) for r in results)
 
 

@@ -77,3 +77,17 @@ def test_push_is_off_without_a_public_url_and_on_with_one(
     monkeypatch.setenv("STORYWATCH_PUBLIC_BASE_URL", "bot.example.org")
     with pytest.raises(SettingsError, match="public_base_url"):
         load_settings()
+
+
+def test_a_public_url_without_a_host_or_a_floor_above_the_ceiling_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value, key in (
+        ("STORYWATCH_PUBLIC_BASE_URL", "https://", "public_base_url"),
+        ("STORYWATCH_POLL_FLOOR_MINUTES", "90", "poll_floor_minutes"),
+    ):
+        with monkeypatch.context() as env:
+            env.setenv(name, value)
+            with pytest.raises(SettingsError) as err:
+                load_settings()
+            assert key in str(err.value) and "\n" not in str(err.value)

@@ -111,3 +111,8 @@ def test_a_pushed_feed_is_polled_no_sooner_than_the_safety_interval() -> None:
     three = timedelta(hours=3)
     assert p.safety_poll_at(NOW + timedelta(minutes=10), NOW, three) == NOW + three
     assert p.safety_poll_at(NOW + timedelta(hours=5), NOW, three) == NOW + timedelta(hours=5)
+
+
+def test_a_signature_with_characters_no_hex_digest_has_is_refused_not_a_crash() -> None:
+    body = b"<rss/>"
+    assert p.signature_algorithm("s3cret", body, "sha256=\u00e9" + "0" * 63, None) is None

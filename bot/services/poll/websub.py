@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
@@ -43,6 +43,7 @@ class SubscriptionPort(Protocol):
     async def add(self, sub: Subscription, now: datetime) -> None: ...
     async def save(self, sub: Subscription, *, if_next_attempt: datetime | None = None) -> bool: ...
     async def remove(self, sub_id: int) -> None: ...
+    async def raise_algorithm(self, sub_id: int, algorithm: str) -> None: ...
     async def due(self, now: datetime, limit: int) -> list[Subscription]: ...
     async def unused(self, limit: int) -> list[Subscription]: ...
     async def poll_soon(self, feed_id: int, now: datetime) -> None: ...
@@ -203,9 +204,15 @@ class WebSubService:
         if mode == "unsubscribe":
             await self._subs.remove(sub.id)
         else:
-            await self._subs.save(policy.confirmed(sub, now, policy.granted_lease(lease_seconds)))
+            live = policy.confirmed(sub, now, policy.granted_lease(lease_seconds))
+            if not await self._subs.save(live, if_next_attempt=sub.next_attempt_at):
+                return False  # a copy of this verification was answered meanwhile
             log.info("feed %s: pushed by its hub", sub.feed_id)
         return True
+
+    async def knows(self, token: str) -> bool:
+        """A callback token of ours (a push to any other is refused before it is read)."""
+        return await self._subs.by_token(token) is not None
 
     async def receive(
         self, token: str, body: bytes, signature: str | None, content_type: str | None = None
@@ -219,7 +226,7 @@ class WebSubService:
             log.warning("feed %s: push dropped, missing or bad signature", sub.feed_id)
             return PushOutcome.DROPPED
         if policy.stronger(sub.algorithm, algorithm):
-            await self._subs.save(replace(sub, algorithm=algorithm))
+            await self._subs.raise_algorithm(sub.id, algorithm)
         taken = await self._ingest(sub.feed_id, sub.feed_url or sub.topic, body, content_type)
         return PushOutcome.TAKEN if taken is not None else PushOutcome.DROPPED
 
