@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 DEFAULT_INTERVAL = timedelta(minutes=10)
+
+
+class Hints(TypedDict, total=False):
+    """What a publisher asked about its next poll (keyword arguments of `next_poll_at`)."""
+
+    ttl_minutes: int | None
+    cache_max_age: timedelta | None
+    expires: datetime | None
+
+
 MAX_INTERVAL = timedelta(hours=6)  # a publisher asking for days between polls would hide news
 MAX_BACKOFF = timedelta(hours=12)  # a broken feed is still retried twice a day
 FAILING_AFTER = 10  # consecutive errors before a feed is reported as failing

@@ -34,6 +34,7 @@ class PaceState:
     hours: tuple[float, ...] = (0.0,) * 24
     burst: float = 0.0
     ids: tuple[str, ...] = ()
+    hint: float = 0.0  # seconds the publisher asked between polls at the last one (0: none)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -43,6 +44,7 @@ class PaceState:
                 "h": [round(x, 4) for x in self.hours],
                 "b": round(self.burst, 4),
                 "ids": list(self.ids),
+                "k": round(self.hint, 1),
             },
             separators=(",", ":"),
         )
@@ -55,7 +57,8 @@ class PaceState:
             at = datetime.fromisoformat(raw["at"]) if raw.get("at") else None
             counts, hours = tuple(map(float, raw["c"])), tuple(map(float, raw["h"]))
             ok = len(counts) == len(hours) == 24
-            state = PaceState(at, counts, hours, float(raw["b"]), tuple(map(str, raw["ids"])))
+            ids, hint = tuple(map(str, raw["ids"])), float(raw.get("k", 0.0))
+            state = PaceState(at, counts, hours, float(raw["b"]), ids, hint)
             return state if ok else PaceState()
         except (ValueError, KeyError, TypeError):
             return PaceState()

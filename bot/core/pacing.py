@@ -64,8 +64,8 @@ class Pacer:
         base interval (feeds without one are polled at base meanwhile). Each feed's rate is
         taken as of its last poll: that is what its current interval was chosen from, so the
         sum is of the intervals in force (a burst decayed since would undercount them)."""
-        rates = [r for r in (rate(s, s.at) for s in states if s.at) if r is not None]
-        self.scale = budget_scale(rates, self.limits, self.exponent) if rates else None
+        feeds = [(r, s.hint) for s in states if s.at and (r := rate(s, s.at)) is not None]
+        self.scale = budget_scale(feeds, self.limits, self.exponent) if feeds else None
 
     def _clipped(self, scale: float, per_hour: float) -> float:
         floor, ceiling = (self.limits.floor.total_seconds(), self.limits.ceiling.total_seconds())
@@ -74,15 +74,18 @@ class Pacer:
         return min(max(scale / math.pow(per_hour, self.exponent), floor), ceiling)
 
 
-def budget_scale(rates: list[float], limits: PaceLimits, exponent: float) -> float:
-    """The scale at which `rates`' clipped intervals make BUDGET_SHARE × len(rates) / base
-    polls a second. Polls a second fall as the scale grows: bisection on its logarithm."""
+def budget_scale(feeds: list[tuple[float, float]], limits: PaceLimits, exponent: float) -> float:
+    """The scale at which the feeds' (rate, publisher hint) make BUDGET_SHARE of the polls
+    a second the fixed interval made. A hint lengthens an interval either way, so a feed
+    whose publisher asks for an hour counts at an hour in both sums: its unused share is not
+    handed to the others. Polls a second fall as the scale grows: bisection on its log."""
     pacer = Pacer(limits, exponent=exponent)
-    target = BUDGET_SHARE * len(rates) / limits.base.total_seconds()
+    base = limits.base.total_seconds()
+    target = BUDGET_SHARE * sum(1 / max(base, hint) for _, hint in feeds)
     low, high = -30.0, 30.0
     for _ in range(48):  # from e^-30..e^30 to a relative precision of 1e-13
         middle = (low + high) / 2
         scale = math.exp(middle)
-        polls = sum(1 / pacer._clipped(scale, r) for r in rates)
+        polls = sum(1 / max(pacer._clipped(scale, r), hint) for r, hint in feeds)
         low, high = (middle, high) if polls > target else (low, middle)
     return math.exp(high)  # the side that never exceeds the budget

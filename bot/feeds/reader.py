@@ -10,7 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Unpack
 
-from bot.core.cadence import DEFAULT_INTERVAL, next_poll_at
+from bot.core.cadence import DEFAULT_INTERVAL, Hints, next_poll_at
 from bot.core.models import Article
 from bot.core.pace_state import PaceState, observe
 from bot.core.pacing import Pacer
@@ -109,14 +109,13 @@ class HttpFeedReader:
     def _success(
         self, feed: FeedRef, now: datetime, fetched: FetchResult, parsed: ParsedFeed | None
     ) -> FeedReadResult:
-        interval, pace = self._paced(feed, now, parsed)
-        when = next_poll_at(
-            now,
-            interval=interval,
+        asked = Hints(
             ttl_minutes=parsed.ttl_minutes if parsed else None,
             cache_max_age=cache_max_age(fetched.headers),
             expires=expires_at(fetched.headers),
         )
+        interval, pace = self._paced(feed, now, parsed, asked)
+        when = next_poll_at(now, interval=interval, **asked)
         return FeedReadResult(
             feed_id=feed.id,
             next_poll_at=when,
@@ -130,13 +129,16 @@ class HttpFeedReader:
         )
 
     def _paced(
-        self, feed: FeedRef, now: datetime, parsed: ParsedFeed | None
+        self, feed: FeedRef, now: datetime, parsed: ParsedFeed | None, asked: Hints
     ) -> tuple[timedelta, str | None]:
-        """The interval before publisher hints, and the feed's new rate state (none unpaced)."""
+        """The interval before publisher hints, and the feed's new rate state (none unpaced),
+        which keeps the interval the publisher asks for (the pacer's budget counts it)."""
         if self._pacer is None:
             return self._interval, None
         items = [(a.id, a.published) for a in parsed.articles] if parsed else []
+        hint = next_poll_at(now, interval=timedelta(0), **asked) - now
         state = observe(PaceState.from_json(feed.pace), items, now)
+        state = replace(state, hint=hint.total_seconds())
         return self._pacer.interval(state, now), state.to_json()
 
     def _failure(

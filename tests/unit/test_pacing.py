@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.core.cadence import next_poll_at
@@ -27,14 +27,16 @@ class Feed:
     polls: int = 0
     seen: set[int] = field(default_factory=set)
     delays: dict[int, float] = field(default_factory=dict)  # item: publish -> seen, seconds
+    hint: timedelta = timedelta(0)  # what its publisher asks between polls (TTL and the like)
 
     def poll(self, pacer: Pacer, now: datetime, since: datetime) -> None:
         listed = [(i, p) for i, p in enumerate(self.times) if p <= now][-30:]
         self.delays.update((i, (now - p).total_seconds()) for i, p in listed if i not in self.seen)
         self.seen.update(i for i, _ in listed)
-        self.state = observe(self.state, [(f"item-{i}", p) for i, p in listed], now)
+        state = observe(self.state, [(f"item-{i}", p) for i, p in listed], now)
+        self.state = replace(state, hint=self.hint.total_seconds())
         self.polls += now >= since
-        self.next_at = now + pacer.interval(self.state, now)
+        self.next_at = now + max(pacer.interval(self.state, now), self.hint)
 
 
 def run(feeds: Sequence[Feed], pacer: Pacer, until: datetime, since: datetime = T0) -> None:
@@ -74,6 +76,17 @@ def test_a_mixed_population_makes_no_more_requests_than_the_fixed_interval() -> 
     fixed = timedelta(days=1) / BASE  # 144
     assert 0.9 * fixed <= per_feed_day <= 1.01 * fixed
     assert feeds[9].polls > 3 * feeds[0].polls  # and the budget went where the news is
+
+
+def test_feeds_whose_publishers_ask_for_an_hour_do_not_hand_their_share_to_the_others() -> None:
+    rates = [0.05, 0.2, 1, 3, 8] * 2
+    feeds = [Feed(poisson(r, 48, seed)) for seed, r in enumerate(rates)]
+    for feed, per_hour in zip(feeds, rates, strict=True):
+        if per_hour < 2:  # the quieter publishers ask for an hour between polls
+            feed.hint = timedelta(hours=1)
+    run(feeds, Pacer(LIMITS), T0 + timedelta(hours=48), since=T0 + timedelta(hours=24))
+    fixed = sum(timedelta(days=1) / max(BASE, f.hint) for f in feeds)  # what today made
+    assert sum(f.polls for f in feeds) <= 1.01 * fixed
 
 
 def test_a_quiet_feed_that_starts_publishing_fast_is_caught_up_within_a_few_polls() -> None:
