@@ -135,8 +135,13 @@ def _inbox_row(article: Article, now: datetime) -> dict[str, Any]:
 
 
 def _article(row: Any) -> Article:
+    return article_of(row, "article_id")
+
+
+def article_of(row: Any, id_column: str = "id") -> Article:
+    """An article from a row of `articles` (or, with "article_id", of the inbox)."""
     return Article(
-        row["article_id"],
+        row[id_column],
         row["feed_id"] or 0,
         row["url"],
         row["title"],

@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.core.models import (
-    Article,
     Chat,
     ChatSettings,
     Source,
@@ -23,7 +22,7 @@ from bot.core.models import (
 from bot.core.outbox import WAITING, OutboxStatus
 from bot.services.records import StoredArticle
 from bot.storage import tables as t
-from bot.storage.cluster import ClusterStore, bump_rules_version
+from bot.storage.cluster import ClusterStore, article_of, bump_rules_version
 from bot.storage.errors import translate_errors
 from bot.storage.feeds import FeedStore
 from bot.storage.migrate import migrate
@@ -108,7 +107,7 @@ class SqlStore(FeedStore, RuleStore, OutboxStore, PollStore, ClusterStore):
         )
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
-        return [StoredArticle(_article(r), r["story_id"], StoryKind(r["kind"])) for r in rows]
+        return [StoredArticle(article_of(r), r["story_id"], StoryKind(r["kind"])) for r in rows]
 
     async def followers(self, story_ids: Sequence[str]) -> dict[str, dict[int, bool]]:
         """story -> {chat id: muted} for the chats that follow each story."""
@@ -239,18 +238,6 @@ class SqlStore(FeedStore, RuleStore, OutboxStore, PollStore, ClusterStore):
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-def _article(row: RowMapping) -> Article:
-    return Article(
-        row["id"],
-        row["feed_id"] or 0,
-        row["url"],
-        row["title"],
-        row["text"],
-        row["published"],
-        row["source"],
-    )
 
 
 def story_view(row: RowMapping) -> StoryView:
