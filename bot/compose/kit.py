@@ -94,7 +94,8 @@ async def poll_part(
     async def save(articles: Sequence[Article]) -> int:
         return await built[0].save_pushed(articles)
 
-    websub = push_service(kit, GroupedSaves(save))
+    grouped = GroupedSaves(save, max_articles=kit.settings.max_articles_per_transaction)
+    websub = push_service(kit, grouped)
     polled = push_aware(kit.settings, reader, websub)
     store = cast(PollingPort, kit.metered())
     built.append(await poller(kit.settings, store, polled, rules, kit.clock))
